@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Both build the virtualenv first when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint unit serve bench infra clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+## demo: start the embedded local AWS, scan examples/, assess, store, send the alerts, print the table
+demo: $(STAMP)
+	$(BIN)/coverwatch demo
+
+## test: lint, type-check and run every test
+test: lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+## serve: the HTTP API (chalice local) on 127.0.0.1:8000 backed by the embedded local AWS
+serve: $(STAMP)
+	$(BIN)/coverwatch serve --port 8000
+
+## infra: regenerate infra/resources.json from the table definition in chalicelib/store/schema.py
+infra: $(STAMP)
+	$(BIN)/python -m infra.build
+
+## bench: speed figures (never asserted in tests)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) outbox .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Connectors: one module per source, each turning a source into normalised CalendarEvents."""

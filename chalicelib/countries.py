@@ -1,0 +1,50 @@
+"""ISO 3166-1 alpha-2 country codes, the one spelling of a country used everywhere in coverwatch.
+
+People and other systems type "UK" for the United Kingdom and the EU writes "EL" for Greece; both are
+accepted at the edges and stored as the ISO code, so that rules data, trips and certificates always
+compare equal.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator
+
+# Codes that are not ISO 3166-1 alpha-2 but are in common use for a country that has one.
+ALIASES: dict[str, str] = {"UK": "GB", "EL": "GR"}
+
+
+@lru_cache(maxsize=1)
+def _iso_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def is_country_code(code: str) -> bool:
+    """True when ``code`` is an assigned ISO 3166-1 alpha-2 code (after aliasing)."""
+    return ALIASES.get(code.strip().upper(), code.strip().upper()) in _iso_codes()
+
+
+def normalize_country(value: object) -> str:
+    """Turn "de", " UK " or "EL" into the ISO code, or raise ValueError naming the allowed form."""
+    if not isinstance(value, str):
+        raise ValueError("must be a two-letter ISO 3166-1 country code such as 'DE'")
+    code = value.strip().upper()
+    code = ALIASES.get(code, code)
+    if code not in _iso_codes():
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. 'DE', 'FR', 'US')")
+    return code
+
+
+def country_name(code: str) -> str:
+    """English short name, for e-mails and tables; falls back to the code itself."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+CountryCode = Annotated[str, AfterValidator(normalize_country)]
+"""A pydantic field type: validated, normalised ISO 3166-1 alpha-2 code."""

@@ -1,0 +1,1 @@
+"""Trip detection: places in events -> presence -> Trips with purpose, confidence and evidence."""

@@ -1,0 +1,265 @@
+"""Domain models shared by connectors, detection, rules, store and alerts.
+
+They are the contract between the parts: a connector produces CalendarEvents and Bookings, detection
+turns them into Trips, the rules turn a Trip into an Assessment, and alerts turn Assessments into
+Alerts. All models reject unknown fields, validate country codes (ISO 3166-1 alpha-2) and refuse
+date ranges that end before they start, so bad data is stopped where it enters, not deep in a scan.
+
+Personal data is kept to what a decision needs: a CalendarEvent carries a title and a location for
+detection but never a body or attendees, and only a short evidence summary survives on a Trip.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.countries import CountryCode
+
+
+class Model(BaseModel):
+    """Base for every domain model: strict about unknown fields, immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmploymentType(str, Enum):
+    EMPLOYEE = "employee"
+    SELF_EMPLOYED = "self_employed"
+    CIVIL_SERVANT = "civil_servant"
+
+
+class Purpose(str, Enum):
+    WORK = "work"
+    HOLIDAY = "holiday"
+    TRANSIT = "transit"
+    UNKNOWN = "unknown"
+
+
+class DocumentType(str, Enum):
+    A1 = "A1"
+    COC = "CoC"
+
+
+class CertificateStatus(str, Enum):
+    APPLIED = "applied"
+    ISSUED = "issued"
+
+
+class Status(str, Enum):
+    """The answer to "does this trip need a certificate?" (the POST /v1/checks contract)."""
+
+    CERTIFICATE_REQUIRED = "certificate_required"
+    COVERED = "covered"
+    NOT_REQUIRED = "not_required"
+    NO_AGREEMENT = "no_agreement"
+    EXCEEDS_MAXIMUM = "exceeds_maximum"
+    NEEDS_REVIEW = "needs_review"
+
+
+class SourceKind(str, Enum):
+    ICS = "ics"
+    GRAPH = "graph"
+    GOOGLE = "google"
+    BOOKING = "booking"
+
+
+class EventKind(str, Enum):
+    """What a calendar says an entry is; out-of-office entries are evidence of absence, not work."""
+
+    EVENT = "event"
+    OUT_OF_OFFICE = "out_of_office"
+    WORKING_LOCATION = "working_location"
+
+
+def _check_order(start: date | datetime, end: date | datetime, what: str) -> None:
+    if end < start:  # type: ignore[operator]
+        raise ValueError(f"{what}: end ({end.isoformat()}) is before start ({start.isoformat()})")
+
+
+class Employee(Model):
+    id: str = Field(min_length=1, max_length=128)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    home_country: CountryCode
+    nationalities: tuple[CountryCode, ...] = Field(min_length=1)
+    residence_country: CountryCode
+    employment_type: EmploymentType = EmploymentType.EMPLOYEE
+    employer_country: CountryCode | None = None
+
+
+class Certificate(Model):
+    id: str = Field(min_length=1, max_length=128)
+    employee_id: str = Field(min_length=1, max_length=128)
+    document: DocumentType
+    issuing_country: CountryCode
+    host_countries: tuple[CountryCode, ...] = Field(min_length=1)
+    valid_from: date
+    valid_to: date
+    status: CertificateStatus = CertificateStatus.ISSUED
+    reference: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.valid_from, self.valid_to, "certificate validity")
+        return self
+
+    def covers(self, country: str, start: date, end: date) -> bool:
+        """True when this certificate names ``country`` and its validity spans the whole stay."""
+        return country in self.host_countries and self.valid_from <= start and end <= self.valid_to
+
+
+class CalendarEvent(Model):
+    """One entry from a calendar, normalised. Times are local to the event; all-day ends are exclusive."""
+
+    source: SourceKind
+    calendar_id: str = Field(min_length=1, max_length=256)
+    uid: str = Field(min_length=1, max_length=512)
+    title: str = Field(default="", max_length=500)
+    location: str | None = Field(default=None, max_length=500)
+    country_hint: CountryCode | None = None
+    start: datetime
+    end: datetime
+    all_day: bool = False
+    kind: EventKind = EventKind.EVENT
+    cancelled: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.start, self.end, f"event {self.uid}")
+        return self
+
+
+class BookingKind(str, Enum):
+    FLIGHT = "flight"
+    LODGING = "lodging"
+    TRAIN = "train"
+    BUS = "bus"
+    RENTAL_CAR = "rental_car"
+    EVENT = "event"
+
+
+class Booking(Model):
+    """A travel reservation segment; departure and arrival are where the traveler leaves and arrives."""
+
+    id: str = Field(min_length=1, max_length=256)
+    employee_id: str = Field(min_length=1, max_length=128)
+    kind: BookingKind
+    start: datetime
+    end: datetime
+    departure_country: CountryCode | None = None
+    arrival_country: CountryCode
+    place: str | None = Field(default=None, max_length=300)
+    cancelled: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.start, self.end, f"booking {self.id}")
+        return self
+
+
+class Evidence(Model):
+    """Why we believe a trip happens: which source entry, which rule, which place matched."""
+
+    source: SourceKind
+    uid: str
+    summary: str = Field(max_length=200)
+    place: str | None = None
+    rule: str
+    day: date
+
+
+class Trip(Model):
+    """A stay in one host country. A journey through several countries is several Trips."""
+
+    id: str = Field(min_length=1, max_length=128)
+    employee_id: str = Field(min_length=1, max_length=128)
+    country: CountryCode
+    start: date
+    end: date
+    purpose: Purpose = Purpose.UNKNOWN
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: tuple[Evidence, ...] = ()
+    cancelled: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.start, self.end, f"trip {self.id}")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class Instrument(Model):
+    """The legal instrument behind a decision, with what a reader needs to check it."""
+
+    id: str
+    title: str
+    article: str
+    in_force_since: date
+    source: str
+
+
+class Assessment(Model):
+    """The coverage decision for one trip (or one /v1/checks question) and why."""
+
+    status: Status
+    document: DocumentType | None = None
+    instrument: Instrument | None = None
+    max_months: int | None = None
+    exceeds_max: bool = False
+    apply_by: date | None = None
+    explanation: str
+    checklist: tuple[str, ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    certificate_id: str | None = None
+    decided_on: date
+
+    @property
+    def lacks_certificate(self) -> bool:
+        """A document is needed and none has been issued: HR must act."""
+        return self.status in (Status.CERTIFICATE_REQUIRED, Status.EXCEEDS_MAXIMUM)
+
+
+class AlertKind(str, Enum):
+    MISSING_CERTIFICATE = "missing_certificate"
+
+
+class Alert(Model):
+    """One message to one person about one trip; ``key`` makes sending it idempotent."""
+
+    key: str = Field(min_length=1, max_length=256)
+    kind: AlertKind
+    employee_id: str
+    trip_id: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+
+
+class SyncState(Model):
+    """Where the last read of one calendar connection stopped (delta link, sync token, ETag)."""
+
+    connection_id: str = Field(min_length=1, max_length=256)
+    source: SourceKind
+    cursor: str | None = None
+    window_start: date | None = None
+    window_end: date | None = None
+    synced_at: datetime | None = None
+    version: int = Field(default=0, ge=0)
+
+
+class SourceProblem(Model):
+    """Something in a source that could not be read; reported, skipped, never fatal to a scan."""
+
+    source: SourceKind
+    calendar_id: str
+    uid: str | None = None
+    line: int | None = None
+    message: str
