@@ -1,0 +1,82 @@
+"""HTTP API and queue handlers: parse, call one use case, shape the reply. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.app import SQSEvent
+from pydantic import ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.checks import CheckRequest, check_response, run_check
+from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, validation_problem
+from chalicelib.queries import OpenCasesQuery, stored_trip_json
+from chalicelib.store.repository import Repository
+
+app = Chalice(app_name="coverwatch")
+SCAN_QUEUE = bootstrap.default_settings().queue_name
+
+
+@lru_cache(maxsize=1)
+def _repo() -> Repository:
+    return bootstrap.repository(bootstrap.default_settings())
+
+
+def _problem(body: dict[str, Any]) -> Response:
+    return Response(body=json.dumps(body), status_code=body["status"],
+                    headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+
+
+def _json_body() -> dict[str, Any] | Response:
+    raw = app.current_request.raw_body or b""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _problem(body_problem(f"body is not valid JSON: {exc}"))
+    if not isinstance(body, dict):
+        return _problem(body_problem("body must be a JSON object"))
+    return body
+
+
+@app.route("/v1/checks", methods=["POST"])
+def create_check() -> Response:
+    body = _json_body()
+    if isinstance(body, Response):
+        return body
+    try:
+        request = CheckRequest.model_validate(body)
+    except ValidationError as exc:
+        return _problem(validation_problem(exc))
+    certificates = _repo().certificates_of(request.employee_id) if request.employee_id else []
+    assessment = run_check(request, certificates, bootstrap.default_settings().decision_date())
+    return Response(body=check_response(assessment), status_code=200)
+
+
+@app.route("/v1/open-cases", methods=["GET"])
+def list_open_cases() -> Response:
+    """Trips starting in [from, to] that still lack a certificate ("who travels without an A1?")."""
+    try:
+        query = OpenCasesQuery.model_validate(app.current_request.query_params or {})
+    except ValidationError as exc:
+        return _problem(validation_problem(exc))
+    trips = _repo().trips_lacking_certificate(query.from_, query.to)
+    return Response(body={"trips": [stored_trip_json(t) for t in trips]}, status_code=200)
+
+
+@app.route("/v1/employees/{employee_id}/trips", methods=["GET"])
+def list_employee_trips(employee_id: str) -> Response:
+    return Response(body={"trips": [stored_trip_json(t) for t in _repo().trips_of(employee_id)]},
+                    status_code=200)
+
+
+@app.on_sqs_message(queue=SCAN_QUEUE, batch_size=10)
+def scan_worker(event: SQSEvent) -> dict[str, Any]:
+    """Scan one employee per message; failed messages are reported back so only they are retried."""
+    from chalicelib.worker import process_messages
+
+    deps = bootstrap.scan_deps(bootstrap.default_settings())
+    messages = ((record.to_dict()["messageId"], record.body) for record in event)
+    return process_messages(messages, deps).batch_item_failures()

@@ -1,0 +1,87 @@
+"""The HR alert for a trip that lacks a certificate: subject, plain text and HTML, from one set of facts.
+
+The alert's ``key`` names the trip and the facts HR acted on (country, dates, status): a replayed scan
+produces the same key and therefore no second e-mail, while a trip that moves produces a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from chalicelib.countries import country_name
+from chalicelib.models import Alert, AlertKind, Assessment, Employee, Status, Trip
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    employee: Employee
+    trip: Trip
+    assessment: Assessment
+
+
+def alert_key(trip: Trip, assessment: Assessment) -> str:
+    return (f"{AlertKind.MISSING_CERTIFICATE.value}:{trip.id}:{trip.country}:"
+            f"{trip.start.isoformat()}:{trip.end.isoformat()}:{assessment.status.value}")
+
+
+def _dates(trip: Trip) -> str:
+    if trip.start == trip.end:
+        return trip.start.isoformat()
+    return f"{trip.start.isoformat()} to {trip.end.isoformat()}"
+
+
+def _subject(f: AlertFacts) -> str:
+    doc = f.assessment.document.value if f.assessment.document else "Certificate"
+    where = country_name(f.trip.country)
+    if f.assessment.status is Status.EXCEEDS_MAXIMUM:
+        return f"[coverwatch] {doc} posting too long: {f.employee.name} in {where}, {_dates(f.trip)}"
+    return f"[coverwatch] {doc} missing: {f.employee.name} in {where}, {_dates(f.trip)}"
+
+
+def _lines(f: AlertFacts) -> list[tuple[str, str]]:
+    a = f.assessment
+    rows = [
+        ("Employee", f"{f.employee.name} ({f.employee.id})"),
+        ("Destination", f"{country_name(f.trip.country)} ({f.trip.country})"),
+        ("Dates", f"{_dates(f.trip)} ({f.trip.days} day{'s' if f.trip.days != 1 else ''})"),
+        ("Purpose", f"{f.trip.purpose.value} (confidence {f.trip.confidence:.0%})"),
+        ("Document needed", a.document.value if a.document else "-"),
+        ("Apply by", a.apply_by.isoformat() if a.apply_by else "-"),
+    ]
+    if a.instrument:
+        rows.append(("Legal basis", f"{a.instrument.title}, {a.instrument.article} "
+                                    f"(in force since {a.instrument.in_force_since.isoformat()})"))
+        rows.append(("Source", a.instrument.source))
+    if a.max_months is not None:
+        rows.append(("Maximum posting", f"{a.max_months} months"))
+    return rows
+
+
+def build_alert(facts: AlertFacts, recipient: str) -> Alert:
+    a = facts.assessment
+    rows = _lines(facts)
+    evidence = [f"{e.day.isoformat()}: {e.summary}" + (f" ({e.place})" if e.place else "")
+                for e in facts.trip.evidence]
+    text = "\n".join(
+        ["A planned work trip has no social-security certificate on record.", ""]
+        + [f"{k}: {v}" for k, v in rows]
+        + ["", a.explanation, "", "What to do:"] + [f"- {c}" for c in a.checklist]
+        + ["", "Why we think this trip happens:"] + [f"- {e}" for e in evidence]
+        + ["", f"Decided on {a.decided_on.isoformat()} by coverwatch (rules: {', '.join(a.rule_ids)})."]
+    )
+    table = "".join(f"<tr><th align='left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    html = (
+        "<html><body style='font-family:sans-serif'>"
+        "<p>A planned work trip has no social-security certificate on record.</p>"
+        f"<table>{table}</table><p>{escape(a.explanation)}</p>"
+        "<h3>What to do</h3><ul>" + "".join(f"<li>{escape(c)}</li>" for c in a.checklist) + "</ul>"
+        "<h3>Why we think this trip happens</h3><ul>"
+        + "".join(f"<li>{escape(e)}</li>" for e in evidence) + "</ul>"
+        f"<p style='color:#666'>Decided on {a.decided_on.isoformat()} by coverwatch "
+        f"(rules: {escape(', '.join(a.rule_ids))}).</p></body></html>"
+    )
+    return Alert(
+        key=alert_key(facts.trip, a), kind=AlertKind.MISSING_CERTIFICATE, employee_id=facts.employee.id,
+        trip_id=facts.trip.id, recipient=recipient, subject=_subject(facts), text=text, html=html,
+    )

@@ -1,0 +1,120 @@
+"""Channels behind one interface: SES in AWS, an outbox folder of .eml files a person can open locally.
+
+Both channels send the same MIME message, so what HR sees in the outbox is what SES would deliver.
+``send_once`` is the only way alerts go out: it claims the alert in the store first, so a retried scan
+never sends the same alert twice, and releases the claim when the channel fails so a later run retries.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import make_msgid
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from chalicelib.models import Alert
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
+    from chalicelib.store.repository import Repository
+
+
+class Notifier(Protocol):
+    def send(self, alert: Alert) -> str:
+        """Deliver ``alert``; returns the channel's message id."""
+        ...
+
+
+def to_mime(alert: Alert, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = alert.recipient
+    msg["Subject"] = alert.subject
+    msg["Message-ID"] = make_msgid(domain="coverwatch.local")
+    msg["X-Coverwatch-Alert"] = alert.key
+    msg.set_content(alert.text)
+    msg.add_alternative(alert.html, subtype="html")
+    return msg
+
+
+class SesNotifier:
+    def __init__(self, client: SESClient, sender: str) -> None:
+        self._ses = client
+        self._sender = sender
+
+    def send(self, alert: Alert) -> str:
+        raw = to_mime(alert, self._sender).as_bytes()
+        result = self._ses.send_raw_email(
+            Source=self._sender, Destinations=[alert.recipient], RawMessage={"Data": raw}
+        )
+        return result["MessageId"]
+
+
+class OutboxNotifier:
+    """Writes each alert as ``<n>-<slug>.eml`` and keeps an ``index.html`` listing them all."""
+
+    def __init__(self, folder: Path, sender: str) -> None:
+        self.folder = folder
+        self._sender = sender
+
+    def send(self, alert: Alert) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(self.folder.glob("*.eml"))) + 1
+        slug = re.sub(r"[^a-z0-9]+", "-", alert.subject.lower()).strip("-")[:80]
+        path = self.folder / f"{number:04d}-{slug}.eml"
+        path.write_bytes(to_mime(alert, self._sender).as_bytes())
+        self.write_index()
+        return f"outbox:{path.name}"
+
+    def write_index(self) -> Path:
+        rows = []
+        parser = BytesParser(policy=policy.default)
+        for eml in sorted(self.folder.glob("*.eml")):
+            msg = parser.parsebytes(eml.read_bytes())
+            rows.append(
+                f"<tr><td><a href='{escape(eml.name)}'>{escape(str(msg['Subject']))}</a></td>"
+                f"<td>{escape(str(msg['To']))}</td></tr>"
+            )
+        index = self.folder / "index.html"
+        index.write_text(
+            "<!doctype html><html><head><meta charset='utf-8'><title>coverwatch outbox</title></head>"
+            "<body style='font-family:sans-serif'><h1>coverwatch outbox</h1>"
+            f"<p>{len(rows)} message(s). Open a file to read it in your mail program.</p>"
+            "<table><tr><th align='left'>Subject</th><th align='left'>To</th></tr>"
+            + "".join(rows) + "</table></body></html>",
+            encoding="utf-8",
+        )
+        return index
+
+
+class FanoutNotifier:
+    """Sends through the first channel and copies to the others (e.g. SES plus the local outbox)."""
+
+    def __init__(self, primary: Notifier, *copies: Notifier) -> None:
+        self._primary = primary
+        self._copies = copies
+
+    def send(self, alert: Alert) -> str:
+        message_id = self._primary.send(alert)
+        for copy in self._copies:
+            copy.send(alert)
+        return message_id
+
+
+def send_once(alert: Alert, repo: Repository, notifier: Notifier, sent_on: date) -> bool:
+    """Send ``alert`` unless it was sent before; True when an e-mail went out now."""
+    if not repo.claim_alert(alert.employee_id, alert.key, sent_on):
+        return False
+    try:
+        message_id = notifier.send(alert)
+    except Exception:
+        repo.release_alert(alert.employee_id, alert.key)
+        raise
+    repo.confirm_alert(alert.employee_id, alert.key, message_id)
+    return True

@@ -1,0 +1,91 @@
+"""Settings and the real dependencies, built lazily: the one place that reads environment variables.
+
+The same code runs against real AWS and against the embedded local AWS: boto3 itself honours
+``AWS_ENDPOINT_URL``, so pointing coverwatch at a moto server is configuration, not a code path.
+Tests and the demo build ``Settings`` explicitly and pass them in; Lambda handlers call
+``settings_from_env()`` once per process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.alerts.notifier import Notifier
+    from chalicelib.scan import ScanDeps
+    from chalicelib.store.repository import Repository
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "eu-central-1"
+    table_name: str = "coverwatch"
+    queue_name: str = "coverwatch-scan-jobs"
+    sender: str = "coverwatch@example.com"
+    hr_email: str = "hr@example.com"
+    outbox_dir: Path | None = None
+    endpoint_url: str | None = None
+    today: date | None = None
+    """Fixed decision date (tests, reproducible demos); None means the real current date in UTC."""
+
+    def decision_date(self) -> date:
+        return self.today or datetime.now(UTC).date()
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    """Read COVERWATCH_* and AWS_* variables; every one has a safe default."""
+    e = os.environ if env is None else env
+    today = e.get("COVERWATCH_TODAY")
+    outbox = e.get("COVERWATCH_OUTBOX")
+    return Settings(
+        region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or Settings.region,
+        table_name=e.get("COVERWATCH_TABLE", Settings.table_name),
+        queue_name=e.get("COVERWATCH_QUEUE", Settings.queue_name),
+        sender=e.get("COVERWATCH_SENDER", Settings.sender),
+        hr_email=e.get("COVERWATCH_HR_EMAIL", Settings.hr_email),
+        outbox_dir=Path(outbox) if outbox else None,
+        endpoint_url=e.get("AWS_ENDPOINT_URL") or None,
+        today=date.fromisoformat(today) if today else None,
+    )
+
+
+def aws_client(service: str, settings: Settings) -> Any:
+    """A boto3 client for ``service``; imported here so pure modules never load boto3."""
+    import boto3
+
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+
+
+def repository(settings: Settings) -> Repository:
+    from chalicelib.store.repository import DynamoRepository
+
+    return DynamoRepository(aws_client("dynamodb", settings), settings.table_name)
+
+
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    return settings_from_env()
+
+
+def notifier(settings: Settings) -> Notifier:
+    """SES, plus a copy in the outbox folder when one is configured (local runs)."""
+    from chalicelib.alerts.notifier import FanoutNotifier, OutboxNotifier, SesNotifier
+
+    ses = SesNotifier(aws_client("ses", settings), settings.sender)
+    if settings.outbox_dir is None:
+        return ses
+    return FanoutNotifier(ses, OutboxNotifier(settings.outbox_dir, settings.sender))
+
+
+def scan_deps(settings: Settings) -> ScanDeps:
+    from chalicelib.scan import ScanDeps
+
+    return ScanDeps(
+        repo=repository(settings), notifier=notifier(settings), hr_email=settings.hr_email,
+        decided_on=settings.decision_date(),
+    )

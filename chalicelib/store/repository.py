@@ -1,0 +1,239 @@
+"""Repository over the single DynamoDB table; the only module that speaks the DynamoDB API.
+
+Writes are idempotent so that a retried or replayed scan changes nothing:
+- trips are upserted with a content hash: the update is conditional on the hash having changed, and a
+  version number counts real changes (a replay leaves version and data untouched);
+- alerts are claimed with a create-once put before the e-mail goes out, so an alert key is sent once;
+- sync state is written with optimistic locking on its version.
+Models are stored as JSON documents beside the few attributes the key design needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib.models import Assessment, Certificate, Employee, SyncState, Trip
+from chalicelib.store import retention
+from chalicelib.store.schema import GSI_OPEN_CASES, OPEN_CASES_PK, TTL_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class WriteOutcome(str, Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class StoredTrip:
+    trip: Trip
+    assessment: Assessment
+    version: int
+
+
+class StaleSyncState(Exception):
+    """Someone else saved this calendar's sync state first; re-read it and try again."""
+
+
+class Repository(Protocol):
+    def put_employee(self, employee: Employee) -> None: ...
+    def get_employee(self, employee_id: str) -> Employee | None: ...
+    def put_certificate(self, certificate: Certificate) -> None: ...
+    def certificates_of(self, employee_id: str) -> list[Certificate]: ...
+    def save_trip(self, trip: Trip, assessment: Assessment) -> WriteOutcome: ...
+    def trips_of(self, employee_id: str) -> list[StoredTrip]: ...
+    def trips_lacking_certificate(self, first_start: date, last_start: date) -> list[StoredTrip]: ...
+    def get_sync_state(self, connection_id: str) -> SyncState | None: ...
+    def save_sync_state(self, state: SyncState) -> SyncState: ...
+    def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool: ...
+    def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None: ...
+    def release_alert(self, employee_id: str, key: str) -> None: ...
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _emp(employee_id: str) -> dict[str, Any]:
+    return _s(f"EMP#{employee_id}")
+
+
+def _trip_hash(trip: Trip, assessment: Assessment) -> str:
+    # The decision date alone does not make a trip different: re-deciding it tomorrow with the same
+    # answer must not count as a change.
+    doc = {"trip": trip.model_dump(mode="json"), "assessment": assessment.model_dump(mode="json")}
+    doc["assessment"].pop("decided_on")
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+class DynamoRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # employees and certificates -------------------------------------------------------------
+    def put_employee(self, employee: Employee) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={"PK": _emp(employee.id), "SK": _s("PROFILE"), "data": _s(employee.model_dump_json())},
+        )
+
+    def get_employee(self, employee_id: str) -> Employee | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s("PROFILE")}, ConsistentRead=True
+        ).get("Item")
+        return Employee.model_validate_json(item["data"]["S"]) if item else None
+
+    def put_certificate(self, certificate: Certificate) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _emp(certificate.employee_id),
+                "SK": _s(f"CERT#{certificate.id}"),
+                "data": _s(certificate.model_dump_json()),
+                TTL_ATTRIBUTE: _n(retention.certificate_expires_at(certificate.valid_to)),
+            },
+        )
+
+    def certificates_of(self, employee_id: str) -> list[Certificate]:
+        return [Certificate.model_validate_json(i["data"]["S"]) for i in self._query_prefix(employee_id, "CERT#")]
+
+    # trips ------------------------------------------------------------------------------------
+    def save_trip(self, trip: Trip, assessment: Assessment) -> WriteOutcome:
+        content_hash = _trip_hash(trip, assessment)
+        open_case = assessment.lacks_certificate and not trip.cancelled
+        values: dict[str, Any] = {
+            ":data": _s(json.dumps({"trip": trip.model_dump(mode="json"),
+                                    "assessment": assessment.model_dump(mode="json")})),
+            ":hash": _s(content_hash),
+            ":start": _s(trip.start.isoformat()),
+            ":status": _s(assessment.status.value),
+            ":ttl": _n(retention.trip_expires_at(trip.end)),
+            ":zero": _n(0),
+            ":one": _n(1),
+        }
+        sets = ["#data = :data", "content_hash = :hash", "trip_start = :start", "#status = :status",
+                f"{TTL_ATTRIBUTE} = :ttl", "version = if_not_exists(version, :zero) + :one"]
+        if open_case:
+            values[":gpk"] = _s(OPEN_CASES_PK)
+            values[":gsk"] = _s(f"{trip.start.isoformat()}#{trip.employee_id}#{trip.id}")
+            expression = "SET " + ", ".join([*sets, "GSI1PK = :gpk", "GSI1SK = :gsk"])
+        else:
+            expression = "SET " + ", ".join(sets) + " REMOVE GSI1PK, GSI1SK"
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key={"PK": _emp(trip.employee_id), "SK": _s(f"TRIP#{trip.id}")},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(PK) OR content_hash <> :hash",
+                ExpressionAttributeNames={"#data": "data", "#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return WriteOutcome.UNCHANGED
+        return WriteOutcome.UPDATED if "version" in result.get("Attributes", {}) else WriteOutcome.CREATED
+
+    def trips_of(self, employee_id: str) -> list[StoredTrip]:
+        return sorted((_stored_trip(i) for i in self._query_prefix(employee_id, "TRIP#")),
+                      key=lambda s: (s.trip.start, s.trip.country))
+
+    def trips_lacking_certificate(self, first_start: date, last_start: date) -> list[StoredTrip]:
+        """Open cases whose trip starts in [first_start, last_start]; the index is eventually consistent."""
+        items = self._paged_query(
+            IndexName=GSI_OPEN_CASES,
+            KeyConditionExpression="GSI1PK = :p AND GSI1SK BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":p": _s(OPEN_CASES_PK),
+                ":a": _s(first_start.isoformat()),
+                ":b": _s(last_start.isoformat() + "#\uffff"),
+            },
+        )
+        return [_stored_trip(i) for i in items]
+
+    # sync state -----------------------------------------------------------------------------
+    def get_sync_state(self, connection_id: str) -> SyncState | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"PK": _s(f"SYNC#{connection_id}"), "SK": _s("STATE")},
+            ConsistentRead=True,
+        ).get("Item")
+        return SyncState.model_validate_json(item["data"]["S"]) if item else None
+
+    def save_sync_state(self, state: SyncState) -> SyncState:
+        """Save ``state`` if nobody saved since it was read (its version); returns it with version + 1."""
+        new = state.model_copy(update={"version": state.version + 1})
+        synced_on = new.synced_at.date() if new.synced_at else date(1970, 1, 1)
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"PK": _s(f"SYNC#{state.connection_id}"), "SK": _s("STATE"),
+                      "data": _s(new.model_dump_json()), "version": _n(new.version),
+                      TTL_ATTRIBUTE: _n(retention.sync_state_expires_at(synced_on))},
+                ConditionExpression="attribute_not_exists(PK) OR version = :v",
+                ExpressionAttributeValues={":v": _n(state.version)},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleSyncState(state.connection_id) from exc
+        return new
+
+    # alerts -----------------------------------------------------------------------------------
+    def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool:
+        """Create the alert record once; False means this alert was already sent (or is being sent)."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}"), "state": _s("sending"),
+                      "sent_on": _s(sent_on.isoformat()),
+                      TTL_ATTRIBUTE: _n(retention.alert_expires_at(sent_on))},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None:
+        self._db.update_item(
+            TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
+            UpdateExpression="SET #state = :sent, message_id = :m",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":sent": _s("sent"), ":m": _s(message_id)},
+        )
+
+    def release_alert(self, employee_id: str, key: str) -> None:
+        """Undo a claim whose e-mail could not be sent, so the next run tries again."""
+        self._db.delete_item(TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")})
+
+    # helpers ----------------------------------------------------------------------------------
+    def _query_prefix(self, employee_id: str, prefix: str) -> list[dict[str, Any]]:
+        return self._paged_query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={":pk": _emp(employee_id), ":prefix": _s(prefix)},
+            ConsistentRead=True,
+        )
+
+    def _paged_query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(TableName=self._table, **kwargs):
+            items.extend(page.get("Items", []))
+        return items
+
+
+def _stored_trip(item: dict[str, Any]) -> StoredTrip:
+    doc = json.loads(item["data"]["S"])
+    return StoredTrip(
+        trip=Trip.model_validate(doc["trip"]),
+        assessment=Assessment.model_validate(doc["assessment"]),
+        version=int(item["version"]["N"]),
+    )

@@ -1,0 +1,40 @@
+"""How long each kind of record is kept: every item in the table gets an ``expires_at`` (DynamoDB TTL).
+
+Why these periods:
+- Trips and their assessments are the employer's evidence that contributions were handled correctly;
+  contribution claims become time-barred four years after the end of the calendar year in which they
+  fell due (e.g. Germany, § 25(1) SGB IV). We keep a trip until 31 December of the fourth year after
+  the year it ended, then let it expire.
+- A certificate record lives as long as the trips it proves: the same rule, from its validity end.
+- Alert records exist only to stop duplicate e-mails: 400 days after they were sent.
+- Calendar sync state is refreshed on every sync; 90 days without a sync means the connection is gone.
+- Employee profiles carry no TTL: they are deleted when the employee leaves (the HR system tells us).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+CONTRIBUTION_LIMITATION_YEARS = 4
+ALERT_DAYS = 400
+SYNC_STATE_DAYS = 90
+
+
+def _epoch(d: date) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
+
+
+def trip_expires_at(trip_end: date) -> int:
+    return _epoch(date(trip_end.year + CONTRIBUTION_LIMITATION_YEARS, 12, 31))
+
+
+def certificate_expires_at(valid_to: date) -> int:
+    return trip_expires_at(valid_to)
+
+
+def alert_expires_at(sent_on: date) -> int:
+    return _epoch(sent_on + timedelta(days=ALERT_DAYS))
+
+
+def sync_state_expires_at(synced_on: date) -> int:
+    return _epoch(synced_on + timedelta(days=SYNC_STATE_DAYS))

@@ -1,0 +1,55 @@
+"""The single DynamoDB table: its definition is used by the local run, the tests and infra/.
+
+Key design (one table, generic keys):
+
+| item              | PK                 | SK                 | GSI1PK / GSI1SK (sparse)                    |
+|-------------------|--------------------|--------------------|---------------------------------------------|
+| employee profile  | ``EMP#<id>``       | ``PROFILE``        | –                                           |
+| certificate       | ``EMP#<id>``       | ``CERT#<cert id>`` | –                                           |
+| trip + assessment | ``EMP#<id>``       | ``TRIP#<trip id>`` | ``NOCERT`` / ``<start>#<emp id>#<trip id>`` |
+| alert sent        | ``EMP#<id>``       | ``ALERT#<key>``    | –                                           |
+| calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
+
+- "trips of an employee": Query PK = EMP#id, SK begins_with TRIP#.
+- "trips starting between two dates that still lack a certificate": Query GSI1 with GSI1PK = NOCERT and
+  GSI1SK BETWEEN the two dates; the GSI attributes exist only while a certificate is missing, so the
+  index holds exactly the open cases.
+- "sync state of a calendar": GetItem PK = SYNC#id, SK = STATE.
+Every item carries ``expires_at`` (epoch seconds) for DynamoDB TTL; see retention.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GSI_OPEN_CASES = "GSI1"
+OPEN_CASES_PK = "NOCERT"
+TTL_ATTRIBUTE = "expires_at"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable (and, translated, the CloudFormation resource)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+            {"AttributeName": "GSI1PK", "AttributeType": "S"},
+            {"AttributeName": "GSI1SK", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI_OPEN_CASES,
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }

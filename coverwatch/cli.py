@@ -1,0 +1,194 @@
+"""The `coverwatch` command: check a trip, detect trips in files, run the demo, serve the API locally.
+
+`check` and `detect` are contracts other tools script against: their --json output keeps its fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from chalicelib.bootstrap import settings_from_env
+from chalicelib.checks import CheckRequest, check_response, run_check
+from chalicelib.countries import country_name, normalize_country
+from chalicelib.models import Assessment, Trip
+
+EXIT_INVALID = 2
+
+
+def _print_assessment(a: Assessment, out: TextIO) -> None:
+    doc = f" — {a.document.value} needed" if a.lacks_certificate and a.document else ""
+    out.write(f"{a.status.value}{doc}\n")
+    if a.instrument:
+        i = a.instrument
+        out.write(f"Legal basis: {i.title}, {i.article} (in force since {i.in_force_since})\n")
+        out.write(f"Source:      {i.source}\n")
+    if a.max_months is not None:
+        out.write(f"Max posting: {a.max_months} months{' — EXCEEDED' if a.exceeds_max else ''}\n")
+    if a.apply_by:
+        out.write(f"Apply by:    {a.apply_by}\n")
+    out.write(f"\n{a.explanation}\n")
+    if a.checklist:
+        out.write("\nChecklist:\n" + "".join(f"  - {c}\n" for c in a.checklist))
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    fields = {"home_country": args.home, "host_country": args.host, "start": args.start, "end": args.end,
+              "nationality": args.nationality, "residence_country": args.residence,
+              "employment_type": args.employment_type, "purpose": args.purpose}
+    try:
+        request = CheckRequest.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False):
+            err.write(f"error: {'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}\n")
+        return EXIT_INVALID
+    decided_on = args.today or settings_from_env().decision_date()
+    assessment = run_check(request, [], decided_on)
+    if args.json:
+        out.write(json.dumps(check_response(assessment), indent=2) + "\n")
+    else:
+        _print_assessment(assessment, out)
+    return 0
+
+
+def _trip_json(trip: Trip) -> dict[str, object]:
+    doc = trip.model_dump(mode="json")
+    return {"country": doc["country"], "start": doc["start"], "end": doc["end"], "purpose": doc["purpose"],
+            "confidence": doc["confidence"], "evidence": doc["evidence"], "id": doc["id"],
+            "employee_id": doc["employee_id"]}
+
+
+def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from chalicelib.connectors.ics import read_ics_file
+    from chalicelib.detection.trips import detect_trips
+
+    try:
+        home = normalize_country(args.home_country)
+    except ValueError as exc:
+        err.write(f"error: --home-country: {exc}\n")
+        return EXIT_INVALID
+    events = []
+    for path in args.files:
+        if not path.is_file():
+            err.write(f"error: {path}: no such file\n")
+            return EXIT_INVALID
+        if path.suffix.lower() != ".ics":
+            err.write(f"warning: {path}: only .ics calendars are read so far; skipped\n")
+            continue
+        result = read_ics_file(path)
+        events.extend(result.events)
+        for p in result.problems:
+            err.write(f"warning: {path}: skipped {('event ' + p.uid) if p.uid else 'entry'}: {p.message}\n")
+    trips = detect_trips(args.employee_id, home, events)
+    if args.json:
+        out.write(json.dumps([_trip_json(t) for t in trips], indent=2) + "\n")
+        return 0
+    if not trips:
+        out.write("No trips abroad found.\n")
+    for t in trips:
+        out.write(f"{country_name(t.country)} ({t.country})  {t.start} – {t.end}  {t.purpose.value}  "
+                  f"confidence {t.confidence:.0%}\n")
+        for e in t.evidence:
+            out.write(f"    {e.day}  {e.summary}  [{e.rule}: {e.place or '-'}]\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from dataclasses import replace
+
+    from coverwatch.demo import print_summary, print_table, result_json, run_demo
+    from coverwatch.examples import load_examples
+    from coverwatch.localaws import local_aws
+
+    examples = load_examples(args.examples)
+    base = replace(settings_from_env(), outbox_dir=args.outbox.resolve(), today=args.today)
+    if base.outbox_dir and base.outbox_dir.exists():
+        for old in [*base.outbox_dir.glob("*.eml"), *base.outbox_dir.glob("index.html")]:
+            old.unlink()
+    out.write("Starting the embedded local AWS (moto) on 127.0.0.1 ...\n")
+    with local_aws(base) as settings:
+        out.write(f"Local AWS at {settings.endpoint_url}; decisions as of {settings.decision_date()}.\n\n")
+        result = run_demo(examples, settings)
+    if args.json:
+        out.write(result_json(result) + "\n")
+    else:
+        print_table(result, out)
+        print_summary(result, out)
+    return 1 if result.batch.failed else 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from dataclasses import replace
+
+    from coverwatch.localaws import local_aws, provision
+
+    with local_aws(replace(settings_from_env(), outbox_dir=args.outbox.resolve())) as settings:
+        provision(settings)
+        env = {**os.environ, "AWS_ENDPOINT_URL": settings.endpoint_url or "",
+               "AWS_DEFAULT_REGION": settings.region, "COVERWATCH_OUTBOX": str(settings.outbox_dir)}
+        out.write(f"Local AWS at {settings.endpoint_url}; API on http://127.0.0.1:{args.port}\n")
+        out.flush()
+        chalice = Path(sys.executable).with_name("chalice")
+        cmd = [str(chalice), "local", "--host", "127.0.0.1", "--port", str(args.port), "--stage", "dev"]
+        try:
+            return subprocess.call(cmd, env=env, cwd=Path(__file__).resolve().parents[1])  # noqa: S603
+        except KeyboardInterrupt:
+            return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coverwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="does this trip need an A1 / Certificate of Coverage?")
+    check.add_argument("home", help="country whose social security the employee is in (ISO code, e.g. DE)")
+    check.add_argument("host", help="country of work (ISO code)")
+    check.add_argument("start", help="first day of work abroad, YYYY-MM-DD")
+    check.add_argument("end", help="last day of work abroad, YYYY-MM-DD")
+    check.add_argument("--nationality")
+    check.add_argument("--residence", help="country of residence (default: home)")
+    check.add_argument("--employment-type", choices=["employee", "self_employed", "civil_servant"])
+    check.add_argument("--purpose", choices=["work", "holiday", "transit", "unknown"])
+    check.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
+    check.add_argument("--json", action="store_true", help="print the POST /v1/checks response body")
+    check.set_defaults(func=cmd_check)
+
+    detect = sub.add_parser("detect", help="list the trips abroad found in calendar files")
+    detect.add_argument("--home-country", required=True)
+    detect.add_argument("--employee-id", default="cli")
+    detect.add_argument("--json", action="store_true")
+    detect.add_argument("files", nargs="+", type=Path)
+    detect.set_defaults(func=cmd_detect)
+
+    root = Path(__file__).resolve().parents[1]
+    demo = sub.add_parser("demo", help="run the main job end to end on the embedded local AWS")
+    demo.add_argument("--examples", type=Path, default=root / "examples")
+    demo.add_argument("--outbox", type=Path, default=Path("outbox"))
+    demo.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="chalice local backed by the embedded local AWS")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args, out, err)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

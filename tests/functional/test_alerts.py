@@ -1,0 +1,84 @@
+"""HR alerts: what the e-mail says, where it lands, and that it goes out exactly once."""
+
+from __future__ import annotations
+
+from datetime import date
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.alerts.compose import AlertFacts, alert_key, build_alert
+from chalicelib.alerts.notifier import OutboxNotifier, send_once
+from chalicelib.bootstrap import Settings
+from chalicelib.models import Alert, Status
+from tests.builders import assessment, employee, trip
+
+
+def _alert(start: date = date(2027, 3, 3), status: Status = Status.CERTIFICATE_REQUIRED) -> Alert:
+    return build_alert(AlertFacts(employee(), trip(start), assessment(status)), "hr@example.com")
+
+
+def test_the_alert_names_person_place_dates_document_deadline_and_legal_basis() -> None:
+    alert = _alert()
+    assert alert.subject == "[coverwatch] A1 missing: Anna Schmidt in France, 2027-03-03"
+    for expected in ("Anna Schmidt (emp-1)", "France (FR)", "Apply by: 2027-02-17",
+                     "Regulation (EC) No 883/2004, Art. 12 (in force since 2010-05-01)",
+                     "https://eur-lex.europa.eu/eli/reg/2004/883/oj", "Client meeting <Paris>"):
+        assert expected in alert.text
+    # the HTML body escapes what came from a calendar
+    assert "Client meeting &lt;Paris&gt;" in alert.html and "<Paris>" not in alert.html
+
+
+def test_a_too_long_posting_gets_its_own_subject() -> None:
+    assert "posting too long" in _alert(status=Status.EXCEEDS_MAXIMUM).subject
+
+
+def test_the_key_is_stable_for_the_same_trip_and_changes_when_it_moves() -> None:
+    a = assessment()
+    assert alert_key(trip(date(2027, 3, 3)), a) == alert_key(trip(date(2027, 3, 3)), a)
+    assert alert_key(trip(date(2027, 3, 3)), a) != alert_key(trip(date(2027, 3, 4)), a)
+
+
+def test_the_outbox_holds_an_eml_per_alert_and_an_index(tmp_path: Path) -> None:
+    outbox = OutboxNotifier(tmp_path / "outbox", "coverwatch@example.com")
+    outbox.send(_alert(date(2027, 3, 3)))
+    outbox.send(_alert(date(2027, 4, 3)))
+    emls = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(emls) == 2
+    msg = BytesParser(policy=policy.default).parsebytes(emls[0].read_bytes())
+    assert msg["To"] == "hr@example.com" and "France" in str(msg["Subject"])
+    body = msg.get_body(preferencelist=("plain",))
+    assert body is not None and "Apply by: 2027-02-17" in body.get_content()
+    index = (tmp_path / "outbox" / "index.html").read_text()
+    assert index.count("<a href=") == 2 and emls[1].name in index
+
+
+class _BrokenChannel:
+    def send(self, alert: Alert) -> str:
+        raise ConnectionError("SES unreachable")
+
+
+def test_an_alert_is_sent_once_and_retried_after_a_failed_send(mocked_aws: Settings, tmp_path: Path) -> None:
+    repo = bootstrap.repository(mocked_aws)
+    alert = _alert()
+    with pytest.raises(ConnectionError):
+        send_once(alert, repo, _BrokenChannel(), date(2027, 1, 15))
+    outbox = OutboxNotifier(tmp_path / "out", "coverwatch@example.com")
+    assert send_once(alert, repo, outbox, date(2027, 1, 15)) is True
+    assert send_once(alert, repo, outbox, date(2027, 1, 16)) is False
+    assert len(list((tmp_path / "out").glob("*.eml"))) == 1
+
+
+def test_ses_delivers_the_same_message(mocked_aws: Settings) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+
+    repo = bootstrap.repository(mocked_aws)
+    notifier = bootstrap.notifier(mocked_aws)
+    assert send_once(_alert(), repo, notifier, date(2027, 1, 15))
+    sent = ses_backends[DEFAULT_ACCOUNT_ID][mocked_aws.region].sent_messages
+    assert len(sent) == 1 and "Anna Schmidt in France" in sent[0].raw_data
+    assert len(list(mocked_aws.outbox_dir.glob("*.eml"))) == 1  # type: ignore[union-attr]

@@ -1,0 +1,108 @@
+"""The DynamoDB repository: the three access paths, idempotent writes and retention, on moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.bootstrap import Settings
+from chalicelib.models import Certificate, SourceKind, Status, SyncState
+from chalicelib.store.repository import DynamoRepository, StaleSyncState, WriteOutcome
+from tests.builders import assessment, employee, trip
+
+
+@pytest.fixture
+def repo(mocked_aws: Settings) -> DynamoRepository:
+    r = bootstrap.repository(mocked_aws)
+    assert isinstance(r, DynamoRepository)
+    return r
+
+
+def test_replaying_the_same_trip_changes_nothing(repo: DynamoRepository) -> None:
+    t, a = trip(date(2027, 3, 3)), assessment()
+    assert repo.save_trip(t, a) is WriteOutcome.CREATED
+    assert repo.save_trip(t, a) is WriteOutcome.UNCHANGED
+    # deciding again on a later day with the same answer is not a change either
+    assert repo.save_trip(t, a.model_copy(update={"decided_on": date(2027, 1, 20)})) is WriteOutcome.UNCHANGED
+    (stored,) = repo.trips_of("emp-1")
+    assert stored.version == 1 and stored.trip == t
+
+
+def test_a_moved_trip_is_updated_in_place_with_a_new_version(repo: DynamoRepository) -> None:
+    repo.save_trip(trip(date(2027, 3, 3)), assessment())
+    assert repo.save_trip(trip(date(2027, 3, 10)), assessment()) is WriteOutcome.UPDATED
+    (stored,) = repo.trips_of("emp-1")
+    assert (stored.trip.start, stored.version) == (date(2027, 3, 10), 2)
+
+
+def test_open_cases_are_the_trips_lacking_a_certificate_in_the_date_range(repo: DynamoRepository) -> None:
+    repo.save_trip(trip(date(2027, 3, 3), id="t-march"), assessment())
+    repo.save_trip(trip(date(2027, 4, 30), id="t-april-end"), assessment())
+    repo.save_trip(trip(date(2027, 5, 1), id="t-may"), assessment())
+    repo.save_trip(trip(date(2027, 3, 20), id="t-covered"), assessment(Status.COVERED))
+    repo.save_trip(trip(date(2027, 3, 21), id="t-holiday", country="ES"), assessment(Status.NOT_REQUIRED))
+    other = trip(date(2027, 3, 5), id="t-other", employee_id="emp-2")
+    repo.save_trip(other, assessment(Status.EXCEEDS_MAXIMUM))
+
+    found = repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 4, 30))
+    assert [s.trip.id for s in found] == ["t-march", "t-other", "t-april-end"]
+
+
+def test_a_case_leaves_the_open_list_when_covered_or_cancelled(repo: DynamoRepository) -> None:
+    t = trip(date(2027, 3, 3))
+    repo.save_trip(t, assessment())
+    repo.save_trip(t, assessment(Status.COVERED))
+    assert repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 3, 31)) == []
+    repo.save_trip(t, assessment())
+    repo.save_trip(t.model_copy(update={"cancelled": True}), assessment())
+    assert repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 3, 31)) == []
+
+
+def test_trips_of_an_employee_are_theirs_only_and_in_date_order(repo: DynamoRepository) -> None:
+    repo.save_trip(trip(date(2027, 6, 1), id="b"), assessment())
+    repo.save_trip(trip(date(2027, 3, 1), id="a"), assessment())
+    repo.save_trip(trip(date(2027, 4, 1), id="x", employee_id="emp-2"), assessment())
+    repo.put_certificate(Certificate(id="c1", employee_id="emp-1", document="A1", issuing_country="DE",
+                                     host_countries=["FR"], valid_from=date(2027, 1, 1),
+                                     valid_to=date(2027, 12, 31)))
+    assert [s.trip.id for s in repo.trips_of("emp-1")] == ["a", "b"]
+    assert [c.id for c in repo.certificates_of("emp-1")] == ["c1"]
+
+
+def test_employee_round_trip(repo: DynamoRepository) -> None:
+    repo.put_employee(employee())
+    assert repo.get_employee("emp-1") == employee()
+    assert repo.get_employee("nobody") is None
+
+
+def test_sync_state_refuses_a_stale_writer(repo: DynamoRepository) -> None:
+    first = repo.save_sync_state(SyncState(connection_id="ics:emp-1:a.ics", source=SourceKind.ICS, cursor="1"))
+    assert repo.get_sync_state("ics:emp-1:a.ics") == first and first.version == 1
+    repo.save_sync_state(first.model_copy(update={"cursor": "2"}))
+    with pytest.raises(StaleSyncState):
+        repo.save_sync_state(first.model_copy(update={"cursor": "3"}))
+    latest = repo.get_sync_state("ics:emp-1:a.ics")
+    assert latest is not None and (latest.cursor, latest.version) == ("2", 2)
+
+
+def test_an_alert_can_be_claimed_once_and_released_for_a_retry(repo: DynamoRepository) -> None:
+    assert repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
+    assert not repo.claim_alert("emp-1", "k1", date(2027, 1, 16))
+    repo.release_alert("emp-1", "k1")
+    assert repo.claim_alert("emp-1", "k1", date(2027, 1, 16))
+
+
+def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws: Settings) -> None:
+    repo.save_trip(trip(date(2027, 3, 3)), assessment())
+    repo.put_certificate(Certificate(id="c1", employee_id="emp-1", document="A1", issuing_country="DE",
+                                     host_countries=["FR"], valid_from=date(2027, 1, 1),
+                                     valid_to=date(2027, 12, 31)))
+    repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
+    repo.save_sync_state(SyncState(connection_id="c", source=SourceKind.ICS))
+    items = bootstrap.aws_client("dynamodb", mocked_aws).scan(TableName=mocked_aws.table_name)["Items"]
+    kinds = {i["SK"]["S"].split("#")[0]: int(i["expires_at"]["N"]) for i in items}
+    assert set(kinds) == {"TRIP", "CERT", "ALERT", "STATE"}
+    # a 2027 trip is kept until the end of 2031 (four years after the year it ended)
+    assert kinds["TRIP"] == int(datetime(2031, 12, 31, tzinfo=UTC).timestamp())
