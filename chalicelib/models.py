@@ -76,7 +76,7 @@ class EventKind(str, Enum):
 
 
 def _check_order(start: date | datetime, end: date | datetime, what: str) -> None:
-    if end < start:  # type: ignore[operator]
+    if end < start:
         raise ValueError(f"{what}: end ({end.isoformat()}) is before start ({start.isoformat()})")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -32,9 +33,8 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(region="eu-central-1", table_name="coverwatch-test", queue_name="coverwatch-test-scan",
-                    sender="coverwatch@example.com", hr_email="hr@example.com",
-                    outbox_dir=tmp_path / "outbox", today=TODAY)
+    # Table and queue keep their default names: chalice's test client applies .chalice/config.json.
+    return Settings(region="eu-central-1", outbox_dir=tmp_path / "outbox", today=TODAY)
 
 
 @pytest.fixture
@@ -55,6 +55,9 @@ def aws_server(settings: Settings) -> Iterator[Settings]:
     from coverwatch.localaws import local_aws, provision
 
     with local_aws(settings) as served:
+        # moto keeps its state in process-wide backends: start every test from an empty AWS
+        reset = urllib.request.Request(f"{served.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 (loopback moto server)
         os.environ["AWS_ENDPOINT_URL"] = served.endpoint_url or ""
         provision(served)
         yield replace(served)

@@ -1,0 +1,56 @@
+"""`make bench`: figures for the paths that run most often. Printed, never asserted in tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import date, timedelta
+from pathlib import Path
+
+from chalicelib.checks import CheckRequest, run_check
+from chalicelib.connectors.ics import read_ics_file
+from chalicelib.detection.trips import detect_trips
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTS = ["FR", "US", "CH", "GB", "SG", "IN", "ES", "DK"]
+
+
+def bench_checks(n: int = 5000) -> None:
+    requests = [CheckRequest(home_country="DE", host_country=HOSTS[i % len(HOSTS)],
+                             start=date(2027, 3, 1) + timedelta(days=i % 300),
+                             end=date(2027, 3, 5) + timedelta(days=i % 300)) for i in range(n)]
+    run_check(requests[0], [], date(2027, 1, 15))  # load the rulebook once, as a warm Lambda would
+    t0 = time.perf_counter()
+    for r in requests:
+        run_check(r, [], date(2027, 1, 15))
+    elapsed = time.perf_counter() - t0
+    print(f"checks: {n} decisions in {elapsed:.2f} s = {elapsed / n * 1e6:.0f} µs each")
+
+
+def bench_detection() -> None:
+    files = sorted((ROOT / "examples" / "calendars").glob("*.ics"))
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    events = [e for f in files for e in read_ics_file(f).events]
+    parsed = time.perf_counter()
+    trips = detect_trips("bench", "DE", events * 20)
+    done = time.perf_counter()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"ics: {len(events)} events from {len(files)} files parsed in {(parsed - t0) * 1000:.1f} ms")
+    print(f"detection: {len(events) * 20} events -> {len(trips)} trips in {(done - parsed) * 1000:.1f} ms; "
+          f"peak traced memory {peak / 1e6:.1f} MB")
+
+
+def bench_api_import() -> None:
+    code = "import time; t=time.perf_counter(); import app; print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    print(f"cold import of app.py (API entry module): {float(out.stdout) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    bench_checks()
+    bench_detection()
+    bench_api_import()

@@ -1,0 +1,137 @@
+"""Loads the rules data files into one validated, indexed Rulebook.
+
+Legal facts live in JSON (one file per regime) so that a reviewer can check them against their
+citations without reading code. Loading is strict: any problem raises RulebookError naming the file
+and the field, and two records of the same precedence claiming the same pair of states is an error,
+because the engine could not tell which one applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from chalicelib.rules.schema import Completeness, Gap, Policy, Record, Regime
+
+POLICY_FILE = "policy.json"
+
+
+class RulebookError(ValueError):
+    """The rules data is broken; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that links a pair of states, with the regime it belongs to."""
+
+    regime: Regime
+    record: Record
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    regimes: tuple[Regime, ...]
+    policy: Policy
+    _by_pair: dict[frozenset[str], tuple[Match, ...]] = field(repr=False)
+
+    def matches(self, home: str, host: str) -> tuple[Match, ...]:
+        """Records linking ``home`` and ``host``, best precedence first."""
+        return self._by_pair.get(frozenset((home, host)), ())
+
+    def completeness(self, home: str, host: str) -> Completeness | None:
+        """A statement that every agreement of ``home`` or ``host`` is listed, if the data has one."""
+        for regime in self.regimes:
+            for claim in regime.complete_for:
+                if claim.country in (home, host):
+                    return claim
+        return None
+
+    def gap(self, home: str, host: str) -> tuple[Gap, str] | None:
+        """A known gap covering the pair, with the state on the far side of it."""
+        for regime in self.regimes:
+            for gap in regime.gaps:
+                if home in gap.countries and host in gap.partners:
+                    return gap, host
+                if host in gap.countries and home in gap.partners:
+                    return gap, home
+        return None
+
+
+def _parse(name: str, text: str, model: type[Regime] | type[Policy]) -> Regime | Policy:
+    try:
+        return model.model_validate_json(text, strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise RulebookError(f"{name}: {problems}") from exc
+
+
+def _index(regimes: Iterable[Regime]) -> dict[frozenset[str], tuple[Match, ...]]:
+    seen: dict[tuple[frozenset[str], int], str] = {}
+    by_pair: dict[frozenset[str], list[Match]] = {}
+    for regime in regimes:
+        for record in regime.records:
+            for pair in record.pairs():
+                key = (pair, regime.precedence)
+                if key in seen:
+                    a, b = sorted(pair)
+                    raise RulebookError(
+                        f"{regime.id}: duplicate pair {a}-{b} in {seen[key]} and {record.id} "
+                        f"(same precedence {regime.precedence})"
+                    )
+                seen[key] = record.id
+                by_pair.setdefault(pair, []).append(Match(regime, record))
+    return {pair: tuple(sorted(found, key=lambda m: m.regime.precedence)) for pair, found in by_pair.items()}
+
+
+def build(files: Iterable[tuple[str, str]]) -> Rulebook:
+    """Build a Rulebook from (file name, JSON text) pairs; ``policy.json`` must be among them."""
+    regimes: list[Regime] = []
+    policy: Policy | None = None
+    ids: dict[str, str] = {}
+    for name, text in sorted(files):
+        if name == POLICY_FILE:
+            parsed = _parse(name, text, Policy)
+            assert isinstance(parsed, Policy)
+            policy = parsed
+            continue
+        regime = _parse(name, text, Regime)
+        assert isinstance(regime, Regime)
+        for record in regime.records:
+            if record.id in ids:
+                raise RulebookError(f"{name}: record id {record.id} already used in {ids[record.id]}")
+            ids[record.id] = name
+        regimes.append(regime)
+    if policy is None:
+        raise RulebookError(f"{POLICY_FILE}: missing (lead days per document are required)")
+    if not regimes:
+        raise RulebookError("no regime files found")
+    regimes.sort(key=lambda r: (r.precedence, r.id))
+    return Rulebook(tuple(regimes), policy, _index(regimes))
+
+
+def _read(directory: Traversable | Path) -> list[tuple[str, str]]:
+    return [
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in directory.iterdir()
+        if entry.name.endswith(".json") and entry.is_file()
+    ]
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> Rulebook:
+    return build(_read(resources.files("chalicelib.rules") / "data"))
+
+
+def load_rulebook(directory: Path | None = None) -> Rulebook:
+    """The packaged rules (cached), or the rules in ``directory`` (for tests and reviews)."""
+    if directory is None:
+        return _packaged()
+    return build(_read(directory))
