@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from chalice import Chalice, Response
-from chalice.app import SQSEvent
+from chalice.app import Request, SQSEvent
 from pydantic import ValidationError
 
 from chalicelib import bootstrap
@@ -25,13 +25,20 @@ def _repo() -> Repository:
     return bootstrap.repository(bootstrap.default_settings())
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "Chalice sets current_request for every route call"
+    return request
+
+
 def _problem(body: dict[str, Any]) -> Response:
-    return Response(body=json.dumps(body), status_code=body["status"],
-                    headers={"Content-Type": PROBLEM_CONTENT_TYPE})
+    return Response(
+        body=json.dumps(body), status_code=body["status"], headers={"Content-Type": PROBLEM_CONTENT_TYPE}
+    )
 
 
 def _json_body() -> dict[str, Any] | Response:
-    raw = app.current_request.raw_body or b""
+    raw = _request().raw_body or b""
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -59,7 +66,7 @@ def create_check() -> Response:
 def list_open_cases() -> Response:
     """Trips starting in [from, to] that still lack a certificate ("who travels without an A1?")."""
     try:
-        query = OpenCasesQuery.model_validate(app.current_request.query_params or {})
+        query = OpenCasesQuery.model_validate(_request().query_params or {})
     except ValidationError as exc:
         return _problem(validation_problem(exc))
     trips = _repo().trips_lacking_certificate(query.from_, query.to)
@@ -68,8 +75,9 @@ def list_open_cases() -> Response:
 
 @app.route("/v1/employees/{employee_id}/trips", methods=["GET"])
 def list_employee_trips(employee_id: str) -> Response:
-    return Response(body={"trips": [stored_trip_json(t) for t in _repo().trips_of(employee_id)]},
-                    status_code=200)
+    return Response(
+        body={"trips": [stored_trip_json(t) for t in _repo().trips_of(employee_id)]}, status_code=200
+    )
 
 
 @app.on_sqs_message(queue=SCAN_QUEUE, batch_size=10)

@@ -18,9 +18,15 @@ HOSTS = ["FR", "US", "CH", "GB", "SG", "IN", "ES", "DK"]
 
 
 def bench_checks(n: int = 5000) -> None:
-    requests = [CheckRequest(home_country="DE", host_country=HOSTS[i % len(HOSTS)],
-                             start=date(2027, 3, 1) + timedelta(days=i % 300),
-                             end=date(2027, 3, 5) + timedelta(days=i % 300)) for i in range(n)]
+    requests = [
+        CheckRequest(
+            home_country="DE",
+            host_country=HOSTS[i % len(HOSTS)],
+            start=date(2027, 3, 1) + timedelta(days=i % 300),
+            end=date(2027, 3, 5) + timedelta(days=i % 300),
+        )
+        for i in range(n)
+    ]
     run_check(requests[0], [], date(2027, 1, 15))  # load the rulebook once, as a warm Lambda would
     t0 = time.perf_counter()
     for r in requests:
@@ -40,8 +46,10 @@ def bench_detection() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"ics: {len(events)} events from {len(files)} files parsed in {(parsed - t0) * 1000:.1f} ms")
-    print(f"detection: {len(events) * 20} events -> {len(trips)} trips in {(done - parsed) * 1000:.1f} ms; "
-          f"peak traced memory {peak / 1e6:.1f} MB")
+    print(
+        f"detection: {len(events) * 20} events -> {len(trips)} trips in {(done - parsed) * 1000:.1f} ms; "
+        f"peak traced memory {peak / 1e6:.1f} MB"
+    )
 
 
 def bench_api_import() -> None:

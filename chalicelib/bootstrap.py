@@ -58,7 +58,8 @@ def aws_client(service: str, settings: Settings) -> Any:
     """A boto3 client for ``service``; imported here so pure modules never load boto3."""
     import boto3
 
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+    factory: Any = boto3.client  # typed per service by overloads; callers annotate what they get
+    return factory(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
 
 
 def repository(settings: Settings) -> Repository:
@@ -86,6 +87,8 @@ def scan_deps(settings: Settings) -> ScanDeps:
     from chalicelib.scan import ScanDeps
 
     return ScanDeps(
-        repo=repository(settings), notifier=notifier(settings), hr_email=settings.hr_email,
+        repo=repository(settings),
+        notifier=notifier(settings),
+        hr_email=settings.hr_email,
         decided_on=settings.decision_date(),
     )

@@ -47,8 +47,13 @@ def run_check(request: CheckRequest, certificates: Sequence[Certificate], decide
         employment_type=request.employment_type,
     )
     trip = Trip(
-        id="check", employee_id=employee.id, country=request.host_country,
-        start=request.start, end=request.end, purpose=request.purpose, confidence=1.0,
+        id="check",
+        employee_id=employee.id,
+        country=request.host_country,
+        start=request.start,
+        end=request.end,
+        purpose=request.purpose,
+        confidence=1.0,
     )
     return assess(trip, employee, certificates, decided_on)
 

@@ -12,7 +12,7 @@ detection but never a body or attendees, and only a short evidence summary survi
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,30 +26,30 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EmploymentType(str, Enum):
+class EmploymentType(StrEnum):
     EMPLOYEE = "employee"
     SELF_EMPLOYED = "self_employed"
     CIVIL_SERVANT = "civil_servant"
 
 
-class Purpose(str, Enum):
+class Purpose(StrEnum):
     WORK = "work"
     HOLIDAY = "holiday"
     TRANSIT = "transit"
     UNKNOWN = "unknown"
 
 
-class DocumentType(str, Enum):
+class DocumentType(StrEnum):
     A1 = "A1"
     COC = "CoC"
 
 
-class CertificateStatus(str, Enum):
+class CertificateStatus(StrEnum):
     APPLIED = "applied"
     ISSUED = "issued"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The answer to "does this trip need a certificate?" (the POST /v1/checks contract)."""
 
     CERTIFICATE_REQUIRED = "certificate_required"
@@ -60,14 +60,14 @@ class Status(str, Enum):
     NEEDS_REVIEW = "needs_review"
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     ICS = "ics"
     GRAPH = "graph"
     GOOGLE = "google"
     BOOKING = "booking"
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """What a calendar says an entry is; out-of-office entries are evidence of absence, not work."""
 
     EVENT = "event"
@@ -133,7 +133,7 @@ class CalendarEvent(Model):
         return self
 
 
-class BookingKind(str, Enum):
+class BookingKind(StrEnum):
     FLIGHT = "flight"
     LODGING = "lodging"
     TRAIN = "train"
@@ -226,7 +226,7 @@ class Assessment(Model):
         return self.status in (Status.CERTIFICATE_REQUIRED, Status.EXCEEDS_MAXIMUM)
 
 
-class AlertKind(str, Enum):
+class AlertKind(StrEnum):
     MISSING_CERTIFICATE = "missing_certificate"
 
 

@@ -67,7 +67,7 @@ class ScanDeps:
     decided_on: date
 
 
-class UnknownEmployee(LookupError):
+class UnknownEmployeeError(LookupError):
     """The job names an employee the store does not know; the message cannot succeed on retry."""
 
 
@@ -104,7 +104,7 @@ def run_job(job: ScanJob, deps: ScanDeps) -> ScanReport:
     """Read the job's calendars, scan, and record each calendar's sync state (content hash as cursor)."""
     employee = deps.repo.get_employee(job.employee_id)
     if employee is None:
-        raise UnknownEmployee(f"no employee with id {job.employee_id!r}")
+        raise UnknownEmployeeError(f"no employee with id {job.employee_id!r}")
     events: list[CalendarEvent] = []
     problems: list[SourceProblem] = []
     for raw_path in job.ics_paths:
@@ -112,8 +112,13 @@ def run_job(job: ScanJob, deps: ScanDeps) -> ScanReport:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            problems.append(SourceProblem(source=SourceKind.ICS, calendar_id=path.name,
-                                          message=f"cannot read calendar file: {exc.strerror}"))
+            problems.append(
+                SourceProblem(
+                    source=SourceKind.ICS,
+                    calendar_id=path.name,
+                    message=f"cannot read calendar file: {exc.strerror}",
+                )
+            )
             continue
         result = read_ics_file(path)
         events.extend(result.events)

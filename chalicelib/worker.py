@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from chalicelib.scan import ScanDeps, ScanJob, ScanReport, UnknownEmployee, run_job
+from chalicelib.scan import ScanDeps, ScanJob, ScanReport, UnknownEmployeeError, run_job
 
 log = logging.getLogger("coverwatch.worker")
 
@@ -33,7 +33,7 @@ def process_messages(messages: Iterable[tuple[str, str]], deps: ScanDeps) -> Bat
     for message_id, body in messages:
         try:
             result.reports.append(run_job(ScanJob.model_validate_json(body), deps))
-        except (ValidationError, UnknownEmployee) as exc:
+        except (ValidationError, UnknownEmployeeError) as exc:
             result.failed[message_id] = f"{type(exc).__name__}: {exc}"
             log.error("scan job %s rejected: %s", message_id, result.failed[message_id])
         except Exception as exc:  # retried by SQS, then dead-lettered

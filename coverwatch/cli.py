@@ -42,9 +42,16 @@ def _print_assessment(a: Assessment, out: TextIO) -> None:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    fields = {"home_country": args.home, "host_country": args.host, "start": args.start, "end": args.end,
-              "nationality": args.nationality, "residence_country": args.residence,
-              "employment_type": args.employment_type, "purpose": args.purpose}
+    fields = {
+        "home_country": args.home,
+        "host_country": args.host,
+        "start": args.start,
+        "end": args.end,
+        "nationality": args.nationality,
+        "residence_country": args.residence,
+        "employment_type": args.employment_type,
+        "purpose": args.purpose,
+    }
     try:
         request = CheckRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
@@ -62,9 +69,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _trip_json(trip: Trip) -> dict[str, object]:
     doc = trip.model_dump(mode="json")
-    return {"country": doc["country"], "start": doc["start"], "end": doc["end"], "purpose": doc["purpose"],
-            "confidence": doc["confidence"], "evidence": doc["evidence"], "id": doc["id"],
-            "employee_id": doc["employee_id"]}
+    return {
+        "country": doc["country"],
+        "start": doc["start"],
+        "end": doc["end"],
+        "purpose": doc["purpose"],
+        "confidence": doc["confidence"],
+        "evidence": doc["evidence"],
+        "id": doc["id"],
+        "employee_id": doc["employee_id"],
+    }
 
 
 def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -95,8 +109,10 @@ def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not trips:
         out.write("No trips abroad found.\n")
     for t in trips:
-        out.write(f"{country_name(t.country)} ({t.country})  {t.start} – {t.end}  {t.purpose.value}  "
-                  f"confidence {t.confidence:.0%}\n")
+        out.write(
+            f"{country_name(t.country)} ({t.country})  {t.start} – {t.end}  {t.purpose.value}  "
+            f"confidence {t.confidence:.0%}\n"
+        )
         for e in t.evidence:
             out.write(f"    {e.day}  {e.summary}  [{e.rule}: {e.place or '-'}]\n")
     return 0
@@ -133,8 +149,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     with local_aws(replace(settings_from_env(), outbox_dir=args.outbox.resolve())) as settings:
         provision(settings)
-        env = {**os.environ, "AWS_ENDPOINT_URL": settings.endpoint_url or "",
-               "AWS_DEFAULT_REGION": settings.region, "COVERWATCH_OUTBOX": str(settings.outbox_dir)}
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": settings.endpoint_url or "",
+            "AWS_DEFAULT_REGION": settings.region,
+            "COVERWATCH_OUTBOX": str(settings.outbox_dir),
+        }
         out.write(f"Local AWS at {settings.endpoint_url}; API on http://127.0.0.1:{args.port}\n")
         out.flush()
         chalice = Path(sys.executable).with_name("chalice")

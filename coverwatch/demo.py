@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from chalicelib import bootstrap
 from chalicelib.countries import country_name
-from chalicelib.scan import ScanJob, ScanReport
+from chalicelib.scan import ScanDeps, ScanJob, ScanReport
 from chalicelib.store.repository import StoredTrip
 from chalicelib.worker import BatchResult, process_messages
 from coverwatch.examples import Examples
@@ -27,7 +27,6 @@ class DemoResult:
     batch: BatchResult
     trips: list[tuple[str, StoredTrip]]
     """(employee name, stored trip) for every trip in the store, in table order."""
-    emails_via_ses: int
     outbox: Path | None
 
 
@@ -42,23 +41,29 @@ def run_demo(examples: Examples, settings: bootstrap.Settings) -> DemoResult:
 
     sqs = bootstrap.aws_client("sqs", settings)
     queue_url = resources["queue_url"]
-    jobs = [ScanJob(employee_id=e.employee.id, ics_paths=examples.calendar_paths(e))
-            for e in examples.data.employees]
+    jobs = [
+        ScanJob(employee_id=e.employee.id, ics_paths=examples.calendar_paths(e))
+        for e in examples.data.employees
+    ]
     for start in range(0, len(jobs), 10):
-        sqs.send_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "MessageBody": job.model_dump_json()}
-            for i, job in enumerate(jobs[start:start + 10])
-        ])
+        sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "MessageBody": job.model_dump_json()}
+                for i, job in enumerate(jobs[start : start + 10])
+            ],
+        )
     batch = _drain(sqs, queue_url, bootstrap.scan_deps(settings))
 
-    trips = [(entry.employee.name, stored) for entry in examples.data.employees
-             for stored in repo.trips_of(entry.employee.id)]
-    quota = bootstrap.aws_client("ses", settings).get_send_quota()
-    return DemoResult(batch=batch, trips=trips, emails_via_ses=int(quota["SentLast24Hours"]),
-                      outbox=settings.outbox_dir)
+    trips = [
+        (entry.employee.name, stored)
+        for entry in examples.data.employees
+        for stored in repo.trips_of(entry.employee.id)
+    ]
+    return DemoResult(batch=batch, trips=trips, outbox=settings.outbox_dir)
 
 
-def _drain(sqs: Any, queue_url: str, deps: bootstrap.ScanDeps) -> BatchResult:
+def _drain(sqs: Any, queue_url: str, deps: ScanDeps) -> BatchResult:
     """Receive until the queue is empty, as the Lambda event source mapping would."""
     total = BatchResult()
     while True:
@@ -71,9 +76,10 @@ def _drain(sqs: Any, queue_url: str, deps: bootstrap.ScanDeps) -> BatchResult:
         total.failed.update(result.failed)
         done = [m for m in messages if m["MessageId"] not in result.failed]
         if done:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
-            ])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
         if result.failed:  # a real queue would retry, then dead-letter; the demo reports and stops
             return total
 
@@ -82,8 +88,15 @@ def _alert_state(reports: list[ScanReport]) -> dict[str, str]:
     state = {}
     for report in reports:
         for r in report.results:
-            state[r.trip.id] = "sent" if r.alerted else ("already sent" if r.assessment.lacks_certificate
-                                                          and r.trip.end >= r.assessment.decided_on else "-")
+            state[r.trip.id] = (
+                "sent"
+                if r.alerted
+                else (
+                    "already sent"
+                    if r.assessment.lacks_certificate and r.trip.end >= r.assessment.decided_on
+                    else "-"
+                )
+            )
     return state
 
 
@@ -94,34 +107,55 @@ def print_table(result: DemoResult, out: TextIO) -> None:
     for name, stored in result.trips:
         t, a = stored.trip, stored.assessment
         dates = t.start.isoformat() if t.start == t.end else f"{t.start.isoformat()} – {t.end.isoformat()}"
-        rows.append((name, f"{country_name(t.country)} ({t.country})", dates,
-                     a.document.value if a.document else "-",
-                     "cancelled" if t.cancelled else a.status.value,
-                     a.apply_by.isoformat() if a.apply_by else "-", alerts.get(t.id, "-")))
+        rows.append(
+            (
+                name,
+                f"{country_name(t.country)} ({t.country})",
+                dates,
+                a.document.value if a.document else "-",
+                "cancelled" if t.cancelled else a.status.value,
+                a.apply_by.isoformat() if a.apply_by else "-",
+                alerts.get(t.id, "-"),
+            )
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out.write(line.format(*header) + "\n" + "  ".join("-" * w for w in widths) + "\n")
     for row in rows:
-        out.write(line.format(*row) + "\n")
+        out.write(line.format(*row).rstrip() + "\n")
 
 
 def print_summary(result: DemoResult, out: TextIO) -> None:
     reports = result.batch.reports
     sent = sum(r.alerts_sent for r in reports)
-    out.write(f"\n{len(reports)} calendars scanned, {len(result.trips)} trips stored, "
-              f"{sent} HR alert(s) sent now ({result.emails_via_ses} through SES in total).\n")
+    out.write(
+        f"\n{len(reports)} employees scanned, {len(result.trips)} trips stored, "
+        f"{sent} HR alert(s) sent through SES now.\n"
+    )
     problems = [p for r in reports for p in r.problems]
     for p in problems:
-        where = f"{p.calendar_id}" + (f" event {p.uid}" if p.uid else "")
+        where = p.calendar_id + (f" line {p.line}" if p.line else "")
+        if p.uid:
+            where += f" (event {p.uid[:24]}…)" if len(p.uid) > 24 else f" (event {p.uid})"
         out.write(f"Skipped unreadable entry in {where}: {p.message}\n")
     for message_id, reason in result.batch.failed.items():
         out.write(f"Scan job {message_id} failed: {reason}\n")
     if result.outbox:
-        out.write(f"\nE-mails: {result.outbox / 'index.html'}  (open it in a browser; each .eml opens "
-                  "in a mail program)\n")
+        out.write(
+            f"\nE-mails: {result.outbox / 'index.html'}  (open it in a browser; each .eml opens "
+            "in a mail program)\n"
+        )
 
 
 def result_json(result: DemoResult) -> str:
-    return json.dumps([{"employee": name, "trip": s.trip.model_dump(mode="json"),
-                        "assessment": s.assessment.model_dump(mode="json")} for name, s in result.trips],
-                      indent=2)
+    return json.dumps(
+        [
+            {
+                "employee": name,
+                "trip": s.trip.model_dump(mode="json"),
+                "assessment": s.assessment.model_dump(mode="json"),
+            }
+            for name, s in result.trips
+        ],
+        indent=2,
+    )

@@ -6,9 +6,10 @@ through ``AWS_ENDPOINT_URL``, exactly as it would reach AWS. Nothing here is imp
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,11 @@ from chalicelib.bootstrap import Settings, aws_client
 from chalicelib.store.schema import TTL_ATTRIBUTE, table_definition
 
 # moto accepts any credentials; setting them keeps boto3 from looking for a real AWS profile.
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
 
 
 @contextmanager
@@ -24,6 +29,7 @@ def local_aws(settings: Settings) -> Iterator[Settings]:
     """Run a moto server for the duration of the block; yields ``settings`` pointing at it."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
     for key, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(key, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -38,10 +44,8 @@ def local_aws(settings: Settings) -> Iterator[Settings]:
 def provision(settings: Settings) -> dict[str, Any]:
     """Create the table (with TTL), the scan queue and the verified SES sender; safe to call twice."""
     dynamodb = aws_client("dynamodb", settings)
-    try:
+    with suppress(dynamodb.exceptions.ResourceInUseException):
         dynamodb.create_table(**table_definition(settings.table_name))
-    except dynamodb.exceptions.ResourceInUseException:
-        pass
     dynamodb.get_waiter("table_exists").wait(TableName=settings.table_name)
     ttl = dynamodb.describe_time_to_live(TableName=settings.table_name)["TimeToLiveDescription"]
     if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):

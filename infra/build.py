@@ -49,7 +49,10 @@ def build_template() -> dict[str, Any]:
                     },
                 },
             },
-            "Sender": {"Type": "AWS::SES::EmailIdentity", "Properties": {"EmailIdentity": {"Ref": "SenderAddress"}}},
+            "Sender": {
+                "Type": "AWS::SES::EmailIdentity",
+                "Properties": {"EmailIdentity": {"Ref": "SenderAddress"}},
+            },
         },
         "Outputs": {
             "TableName": {"Value": {"Ref": "Table"}},

@@ -16,30 +16,57 @@ from chalicelib.models import (
     Trip,
 )
 
-EU883 = Instrument(id="eu883", title="Regulation (EC) No 883/2004", article="Art. 12",
-                   in_force_since=date(2010, 5, 1), source="https://eur-lex.europa.eu/eli/reg/2004/883/oj")
+EU883 = Instrument(
+    id="eu883",
+    title="Regulation (EC) No 883/2004",
+    article="Art. 12",
+    in_force_since=date(2010, 5, 1),
+    source="https://eur-lex.europa.eu/eli/reg/2004/883/oj",
+)
 
 
 def employee(id: str = "emp-1", home: str = "DE", name: str = "Anna Schmidt") -> Employee:
     return Employee(id=id, name=name, home_country=home, nationalities=(home,), residence_country=home)
 
 
-def trip(start: date, end: date | None = None, country: str = "FR", employee_id: str = "emp-1",
-         id: str = "trp_1") -> Trip:
+def trip(
+    start: date, end: date | None = None, country: str = "FR", employee_id: str = "emp-1", id: str = "trp_1"
+) -> Trip:
     return Trip(
-        id=id, employee_id=employee_id, country=country, start=start, end=end or start,
-        purpose=Purpose.WORK, confidence=0.9,
-        evidence=(Evidence(source=SourceKind.ICS, uid="ev-1@example.com", summary="Client meeting <Paris>",
-                           place="Paris", rule="city", day=start),),
+        id=id,
+        employee_id=employee_id,
+        country=country,
+        start=start,
+        end=end or start,
+        purpose=Purpose.WORK,
+        confidence=0.9,
+        evidence=(
+            Evidence(
+                source=SourceKind.ICS,
+                uid="ev-1@example.com",
+                summary="Client meeting <Paris>",
+                place="Paris",
+                rule="city",
+                day=start,
+            ),
+        ),
     )
 
 
-def assessment(status: Status = Status.CERTIFICATE_REQUIRED, decided_on: date = date(2027, 1, 15),
-               apply_by: date | None = date(2027, 2, 17)) -> Assessment:
+def assessment(
+    status: Status = Status.CERTIFICATE_REQUIRED,
+    decided_on: date = date(2027, 1, 15),
+    apply_by: date | None = date(2027, 2, 17),
+) -> Assessment:
     needs_doc = status in (Status.CERTIFICATE_REQUIRED, Status.EXCEEDS_MAXIMUM, Status.COVERED)
     return Assessment(
-        status=status, document=DocumentType.A1 if needs_doc else None, instrument=EU883 if needs_doc else None,
-        max_months=24 if needs_doc else None, apply_by=apply_by if needs_doc else None,
-        explanation="Posting under Art. 12.", checklist=("Apply for the A1",), rule_ids=("eu883.art12",),
+        status=status,
+        document=DocumentType.A1 if needs_doc else None,
+        instrument=EU883 if needs_doc else None,
+        max_months=24 if needs_doc else None,
+        apply_by=apply_by if needs_doc else None,
+        explanation="Posting under Art. 12.",
+        checklist=("Apply for the A1",),
+        rule_ids=("eu883.art12",),
         decided_on=decided_on,
     )

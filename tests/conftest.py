@@ -57,7 +57,7 @@ def aws_server(settings: Settings) -> Iterator[Settings]:
     with local_aws(settings) as served:
         # moto keeps its state in process-wide backends: start every test from an empty AWS
         reset = urllib.request.Request(f"{served.endpoint_url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 (loopback moto server)
+        urllib.request.urlopen(reset, timeout=10).close()
         os.environ["AWS_ENDPOINT_URL"] = served.endpoint_url or ""
         provision(served)
         yield replace(served)

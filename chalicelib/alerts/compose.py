@@ -21,8 +21,10 @@ class AlertFacts:
 
 
 def alert_key(trip: Trip, assessment: Assessment) -> str:
-    return (f"{AlertKind.MISSING_CERTIFICATE.value}:{trip.id}:{trip.country}:"
-            f"{trip.start.isoformat()}:{trip.end.isoformat()}:{assessment.status.value}")
+    return (
+        f"{AlertKind.MISSING_CERTIFICATE.value}:{trip.id}:{trip.country}:"
+        f"{trip.start.isoformat()}:{trip.end.isoformat()}:{assessment.status.value}"
+    )
 
 
 def _dates(trip: Trip) -> str:
@@ -50,8 +52,13 @@ def _lines(f: AlertFacts) -> list[tuple[str, str]]:
         ("Apply by", a.apply_by.isoformat() if a.apply_by else "-"),
     ]
     if a.instrument:
-        rows.append(("Legal basis", f"{a.instrument.title}, {a.instrument.article} "
-                                    f"(in force since {a.instrument.in_force_since.isoformat()})"))
+        rows.append(
+            (
+                "Legal basis",
+                f"{a.instrument.title}, {a.instrument.article} "
+                f"(in force since {a.instrument.in_force_since.isoformat()})",
+            )
+        )
         rows.append(("Source", a.instrument.source))
     if a.max_months is not None:
         rows.append(("Maximum posting", f"{a.max_months} months"))
@@ -61,13 +68,17 @@ def _lines(f: AlertFacts) -> list[tuple[str, str]]:
 def build_alert(facts: AlertFacts, recipient: str) -> Alert:
     a = facts.assessment
     rows = _lines(facts)
-    evidence = [f"{e.day.isoformat()}: {e.summary}" + (f" ({e.place})" if e.place else "")
-                for e in facts.trip.evidence]
+    evidence = [
+        f"{e.day.isoformat()}: {e.summary}" + (f" ({e.place})" if e.place else "")
+        for e in facts.trip.evidence
+    ]
     text = "\n".join(
         ["A planned work trip has no social-security certificate on record.", ""]
         + [f"{k}: {v}" for k, v in rows]
-        + ["", a.explanation, "", "What to do:"] + [f"- {c}" for c in a.checklist]
-        + ["", "Why we think this trip happens:"] + [f"- {e}" for e in evidence]
+        + ["", a.explanation, "", "What to do:"]
+        + [f"- {c}" for c in a.checklist]
+        + ["", "Why we think this trip happens:"]
+        + [f"- {e}" for e in evidence]
         + ["", f"Decided on {a.decided_on.isoformat()} by coverwatch (rules: {', '.join(a.rule_ids)})."]
     )
     table = "".join(f"<tr><th align='left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
@@ -77,11 +88,18 @@ def build_alert(facts: AlertFacts, recipient: str) -> Alert:
         f"<table>{table}</table><p>{escape(a.explanation)}</p>"
         "<h3>What to do</h3><ul>" + "".join(f"<li>{escape(c)}</li>" for c in a.checklist) + "</ul>"
         "<h3>Why we think this trip happens</h3><ul>"
-        + "".join(f"<li>{escape(e)}</li>" for e in evidence) + "</ul>"
+        + "".join(f"<li>{escape(e)}</li>" for e in evidence)
+        + "</ul>"
         f"<p style='color:#666'>Decided on {a.decided_on.isoformat()} by coverwatch "
         f"(rules: {escape(', '.join(a.rule_ids))}).</p></body></html>"
     )
     return Alert(
-        key=alert_key(facts.trip, a), kind=AlertKind.MISSING_CERTIFICATE, employee_id=facts.employee.id,
-        trip_id=facts.trip.id, recipient=recipient, subject=_subject(facts), text=text, html=html,
+        key=alert_key(facts.trip, a),
+        kind=AlertKind.MISSING_CERTIFICATE,
+        employee_id=facts.employee.id,
+        trip_id=facts.trip.id,
+        recipient=recipient,
+        subject=_subject(facts),
+        text=text,
+        html=html,
     )

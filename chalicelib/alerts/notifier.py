@@ -87,7 +87,8 @@ class OutboxNotifier:
             "<body style='font-family:sans-serif'><h1>coverwatch outbox</h1>"
             f"<p>{len(rows)} message(s). Open a file to read it in your mail program.</p>"
             "<table><tr><th align='left'>Subject</th><th align='left'>To</th></tr>"
-            + "".join(rows) + "</table></body></html>",
+            + "".join(rows)
+            + "</table></body></html>",
             encoding="utf-8",
         )
         return index

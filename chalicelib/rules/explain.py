@@ -25,7 +25,10 @@ _DOC_NAME = {DocumentType.A1: "an A1 certificate", DocumentType.COC: "a certific
 
 
 def stay(trip: Trip) -> str:
-    return f"Work in {country_name(trip.country)} from {trip.start.isoformat()} to {trip.end.isoformat()}"
+    where = f"Work in {country_name(trip.country)}"
+    if trip.start == trip.end:
+        return f"{where} on {trip.start.isoformat()}"
+    return f"{where} from {trip.start.isoformat()} to {trip.end.isoformat()}"
 
 
 def limit(record: Record) -> str:

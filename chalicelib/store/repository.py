@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.models import Assessment, Certificate, Employee, SyncState, Trip
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-class WriteOutcome(str, Enum):
+class WriteOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -38,7 +38,7 @@ class StoredTrip:
     version: int
 
 
-class StaleSyncState(Exception):
+class StaleSyncStateError(Exception):
     """Someone else saved this calendar's sync state first; re-read it and try again."""
 
 
@@ -107,15 +107,20 @@ class DynamoRepository:
         )
 
     def certificates_of(self, employee_id: str) -> list[Certificate]:
-        return [Certificate.model_validate_json(i["data"]["S"]) for i in self._query_prefix(employee_id, "CERT#")]
+        return [
+            Certificate.model_validate_json(i["data"]["S"]) for i in self._query_prefix(employee_id, "CERT#")
+        ]
 
     # trips ------------------------------------------------------------------------------------
     def save_trip(self, trip: Trip, assessment: Assessment) -> WriteOutcome:
         content_hash = _trip_hash(trip, assessment)
         open_case = assessment.lacks_certificate and not trip.cancelled
         values: dict[str, Any] = {
-            ":data": _s(json.dumps({"trip": trip.model_dump(mode="json"),
-                                    "assessment": assessment.model_dump(mode="json")})),
+            ":data": _s(
+                json.dumps(
+                    {"trip": trip.model_dump(mode="json"), "assessment": assessment.model_dump(mode="json")}
+                )
+            ),
             ":hash": _s(content_hash),
             ":start": _s(trip.start.isoformat()),
             ":status": _s(assessment.status.value),
@@ -123,8 +128,14 @@ class DynamoRepository:
             ":zero": _n(0),
             ":one": _n(1),
         }
-        sets = ["#data = :data", "content_hash = :hash", "trip_start = :start", "#status = :status",
-                f"{TTL_ATTRIBUTE} = :ttl", "version = if_not_exists(version, :zero) + :one"]
+        sets = [
+            "#data = :data",
+            "content_hash = :hash",
+            "trip_start = :start",
+            "#status = :status",
+            f"{TTL_ATTRIBUTE} = :ttl",
+            "version = if_not_exists(version, :zero) + :one",
+        ]
         if open_case:
             values[":gpk"] = _s(OPEN_CASES_PK)
             values[":gsk"] = _s(f"{trip.start.isoformat()}#{trip.employee_id}#{trip.id}")
@@ -146,8 +157,10 @@ class DynamoRepository:
         return WriteOutcome.UPDATED if "version" in result.get("Attributes", {}) else WriteOutcome.CREATED
 
     def trips_of(self, employee_id: str) -> list[StoredTrip]:
-        return sorted((_stored_trip(i) for i in self._query_prefix(employee_id, "TRIP#")),
-                      key=lambda s: (s.trip.start, s.trip.country))
+        return sorted(
+            (_stored_trip(i) for i in self._query_prefix(employee_id, "TRIP#")),
+            key=lambda s: (s.trip.start, s.trip.country),
+        )
 
     def trips_lacking_certificate(self, first_start: date, last_start: date) -> list[StoredTrip]:
         """Open cases whose trip starts in [first_start, last_start]; the index is eventually consistent."""
@@ -165,7 +178,8 @@ class DynamoRepository:
     # sync state -----------------------------------------------------------------------------
     def get_sync_state(self, connection_id: str) -> SyncState | None:
         item = self._db.get_item(
-            TableName=self._table, Key={"PK": _s(f"SYNC#{connection_id}"), "SK": _s("STATE")},
+            TableName=self._table,
+            Key={"PK": _s(f"SYNC#{connection_id}"), "SK": _s("STATE")},
             ConsistentRead=True,
         ).get("Item")
         return SyncState.model_validate_json(item["data"]["S"]) if item else None
@@ -177,14 +191,18 @@ class DynamoRepository:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={"PK": _s(f"SYNC#{state.connection_id}"), "SK": _s("STATE"),
-                      "data": _s(new.model_dump_json()), "version": _n(new.version),
-                      TTL_ATTRIBUTE: _n(retention.sync_state_expires_at(synced_on))},
+                Item={
+                    "PK": _s(f"SYNC#{state.connection_id}"),
+                    "SK": _s("STATE"),
+                    "data": _s(new.model_dump_json()),
+                    "version": _n(new.version),
+                    TTL_ATTRIBUTE: _n(retention.sync_state_expires_at(synced_on)),
+                },
                 ConditionExpression="attribute_not_exists(PK) OR version = :v",
                 ExpressionAttributeValues={":v": _n(state.version)},
             )
         except self._db.exceptions.ConditionalCheckFailedException as exc:
-            raise StaleSyncState(state.connection_id) from exc
+            raise StaleSyncStateError(state.connection_id) from exc
         return new
 
     # alerts -----------------------------------------------------------------------------------
@@ -193,9 +211,13 @@ class DynamoRepository:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}"), "state": _s("sending"),
-                      "sent_on": _s(sent_on.isoformat()),
-                      TTL_ATTRIBUTE: _n(retention.alert_expires_at(sent_on))},
+                Item={
+                    "PK": _emp(employee_id),
+                    "SK": _s(f"ALERT#{key}"),
+                    "state": _s("sending"),
+                    "sent_on": _s(sent_on.isoformat()),
+                    TTL_ATTRIBUTE: _n(retention.alert_expires_at(sent_on)),
+                },
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
@@ -204,7 +226,8 @@ class DynamoRepository:
 
     def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None:
         self._db.update_item(
-            TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
             UpdateExpression="SET #state = :sent, message_id = :m",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sent": _s("sent"), ":m": _s(message_id)},

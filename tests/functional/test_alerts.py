@@ -24,12 +24,18 @@ def _alert(start: date = date(2027, 3, 3), status: Status = Status.CERTIFICATE_R
 def test_the_alert_names_person_place_dates_document_deadline_and_legal_basis() -> None:
     alert = _alert()
     assert alert.subject == "[coverwatch] A1 missing: Anna Schmidt in France, 2027-03-03"
-    for expected in ("Anna Schmidt (emp-1)", "France (FR)", "Apply by: 2027-02-17",
-                     "Regulation (EC) No 883/2004, Art. 12 (in force since 2010-05-01)",
-                     "https://eur-lex.europa.eu/eli/reg/2004/883/oj", "Client meeting <Paris>"):
+    for expected in (
+        "Anna Schmidt (emp-1)",
+        "France (FR)",
+        "Apply by: 2027-02-17",
+        "Regulation (EC) No 883/2004, Art. 12 (in force since 2010-05-01)",
+        "https://eur-lex.europa.eu/eli/reg/2004/883/oj",
+        "Client meeting <Paris>",
+    ):
         assert expected in alert.text
     # the HTML body escapes what came from a calendar
-    assert "Client meeting &lt;Paris&gt;" in alert.html and "<Paris>" not in alert.html
+    assert "Client meeting &lt;Paris&gt;" in alert.html
+    assert "<Paris>" not in alert.html
 
 
 def test_a_too_long_posting_gets_its_own_subject() -> None:
@@ -49,11 +55,14 @@ def test_the_outbox_holds_an_eml_per_alert_and_an_index(tmp_path: Path) -> None:
     emls = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(emls) == 2
     msg = BytesParser(policy=policy.default).parsebytes(emls[0].read_bytes())
-    assert msg["To"] == "hr@example.com" and "France" in str(msg["Subject"])
+    assert msg["To"] == "hr@example.com"
+    assert "France" in str(msg["Subject"])
     body = msg.get_body(preferencelist=("plain",))
-    assert body is not None and "Apply by: 2027-02-17" in body.get_content()
+    assert body is not None
+    assert "Apply by: 2027-02-17" in body.get_content()
     index = (tmp_path / "outbox" / "index.html").read_text()
-    assert index.count("<a href=") == 2 and emls[1].name in index
+    assert index.count("<a href=") == 2
+    assert emls[1].name in index
 
 
 class _BrokenChannel:
@@ -80,5 +89,6 @@ def test_ses_delivers_the_same_message(mocked_aws: Settings) -> None:
     notifier = bootstrap.notifier(mocked_aws)
     assert send_once(_alert(), repo, notifier, date(2027, 1, 15))
     sent = ses_backends[DEFAULT_ACCOUNT_ID][mocked_aws.region].sent_messages
-    assert len(sent) == 1 and "Anna Schmidt in France" in sent[0].raw_data
+    assert len(sent) == 1
+    assert "Anna Schmidt in France" in sent[0].raw_data
     assert len(list(mocked_aws.outbox_dir.glob("*.eml"))) == 1  # type: ignore[union-attr]

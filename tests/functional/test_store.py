@@ -9,7 +9,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
 from chalicelib.models import Certificate, SourceKind, Status, SyncState
-from chalicelib.store.repository import DynamoRepository, StaleSyncState, WriteOutcome
+from chalicelib.store.repository import DynamoRepository, StaleSyncStateError, WriteOutcome
 from tests.builders import assessment, employee, trip
 
 
@@ -27,7 +27,8 @@ def test_replaying_the_same_trip_changes_nothing(repo: DynamoRepository) -> None
     # deciding again on a later day with the same answer is not a change either
     assert repo.save_trip(t, a.model_copy(update={"decided_on": date(2027, 1, 20)})) is WriteOutcome.UNCHANGED
     (stored,) = repo.trips_of("emp-1")
-    assert stored.version == 1 and stored.trip == t
+    assert stored.version == 1
+    assert stored.trip == t
 
 
 def test_a_moved_trip_is_updated_in_place_with_a_new_version(repo: DynamoRepository) -> None:
@@ -64,9 +65,17 @@ def test_trips_of_an_employee_are_theirs_only_and_in_date_order(repo: DynamoRepo
     repo.save_trip(trip(date(2027, 6, 1), id="b"), assessment())
     repo.save_trip(trip(date(2027, 3, 1), id="a"), assessment())
     repo.save_trip(trip(date(2027, 4, 1), id="x", employee_id="emp-2"), assessment())
-    repo.put_certificate(Certificate(id="c1", employee_id="emp-1", document="A1", issuing_country="DE",
-                                     host_countries=["FR"], valid_from=date(2027, 1, 1),
-                                     valid_to=date(2027, 12, 31)))
+    repo.put_certificate(
+        Certificate(
+            id="c1",
+            employee_id="emp-1",
+            document="A1",
+            issuing_country="DE",
+            host_countries=["FR"],
+            valid_from=date(2027, 1, 1),
+            valid_to=date(2027, 12, 31),
+        )
+    )
     assert [s.trip.id for s in repo.trips_of("emp-1")] == ["a", "b"]
     assert [c.id for c in repo.certificates_of("emp-1")] == ["c1"]
 
@@ -78,13 +87,17 @@ def test_employee_round_trip(repo: DynamoRepository) -> None:
 
 
 def test_sync_state_refuses_a_stale_writer(repo: DynamoRepository) -> None:
-    first = repo.save_sync_state(SyncState(connection_id="ics:emp-1:a.ics", source=SourceKind.ICS, cursor="1"))
-    assert repo.get_sync_state("ics:emp-1:a.ics") == first and first.version == 1
+    first = repo.save_sync_state(
+        SyncState(connection_id="ics:emp-1:a.ics", source=SourceKind.ICS, cursor="1")
+    )
+    assert repo.get_sync_state("ics:emp-1:a.ics") == first
+    assert first.version == 1
     repo.save_sync_state(first.model_copy(update={"cursor": "2"}))
-    with pytest.raises(StaleSyncState):
+    with pytest.raises(StaleSyncStateError):
         repo.save_sync_state(first.model_copy(update={"cursor": "3"}))
     latest = repo.get_sync_state("ics:emp-1:a.ics")
-    assert latest is not None and (latest.cursor, latest.version) == ("2", 2)
+    assert latest is not None
+    assert (latest.cursor, latest.version) == ("2", 2)
 
 
 def test_an_alert_can_be_claimed_once_and_released_for_a_retry(repo: DynamoRepository) -> None:
@@ -96,9 +109,17 @@ def test_an_alert_can_be_claimed_once_and_released_for_a_retry(repo: DynamoRepos
 
 def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws: Settings) -> None:
     repo.save_trip(trip(date(2027, 3, 3)), assessment())
-    repo.put_certificate(Certificate(id="c1", employee_id="emp-1", document="A1", issuing_country="DE",
-                                     host_countries=["FR"], valid_from=date(2027, 1, 1),
-                                     valid_to=date(2027, 12, 31)))
+    repo.put_certificate(
+        Certificate(
+            id="c1",
+            employee_id="emp-1",
+            document="A1",
+            issuing_country="DE",
+            host_countries=["FR"],
+            valid_from=date(2027, 1, 1),
+            valid_to=date(2027, 12, 31),
+        )
+    )
     repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
     repo.save_sync_state(SyncState(connection_id="c", source=SourceKind.ICS))
     items = bootstrap.aws_client("dynamodb", mocked_aws).scan(TableName=mocked_aws.table_name)["Items"]

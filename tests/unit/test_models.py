@@ -11,15 +11,23 @@ from chalicelib.models import Certificate, Employee, Trip
 
 
 def _employee(**overrides: object) -> Employee:
-    fields: dict[str, object] = {"id": "e1", "name": "Anna", "home_country": "DE", "nationalities": ["DE"],
-                                 "residence_country": "DE"}
+    fields: dict[str, object] = {
+        "id": "e1",
+        "name": "Anna",
+        "home_country": "DE",
+        "nationalities": ["DE"],
+        "residence_country": "DE",
+    }
     return Employee.model_validate(fields | overrides)
 
 
 def test_country_codes_are_normalised_and_common_aliases_accepted() -> None:
     employee = _employee(home_country=" de ", nationalities=["UK", "el"], residence_country="gb")
     assert (employee.home_country, employee.nationalities, employee.residence_country) == (
-        "DE", ("GB", "GR"), "GB")
+        "DE",
+        ("GB", "GR"),
+        "GB",
+    )
 
 
 @pytest.mark.parametrize("bad", ["XX", "DEU", "Germany", "", "D"])
@@ -39,13 +47,26 @@ def test_unknown_fields_are_rejected() -> None:
 
 def test_a_trip_cannot_end_before_it_starts() -> None:
     with pytest.raises(ValidationError, match="before start"):
-        Trip(id="t", employee_id="e", country="FR", start=date(2027, 3, 3), end=date(2027, 3, 2),
-             confidence=0.5)
+        Trip(
+            id="t",
+            employee_id="e",
+            country="FR",
+            start=date(2027, 3, 3),
+            end=date(2027, 3, 2),
+            confidence=0.5,
+        )
 
 
 def test_certificate_covers_only_its_countries_and_whole_stay() -> None:
-    cert = Certificate(id="c", employee_id="e", document="A1", issuing_country="FR", host_countries=["CH"],
-                       valid_from=date(2027, 5, 17), valid_to=date(2027, 5, 21))
+    cert = Certificate(
+        id="c",
+        employee_id="e",
+        document="A1",
+        issuing_country="FR",
+        host_countries=["CH"],
+        valid_from=date(2027, 5, 17),
+        valid_to=date(2027, 5, 21),
+    )
     assert cert.covers("CH", date(2027, 5, 18), date(2027, 5, 20))
     assert not cert.covers("CH", date(2027, 5, 18), date(2027, 5, 22))
     assert not cert.covers("DE", date(2027, 5, 18), date(2027, 5, 20))
