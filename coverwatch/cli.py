@@ -145,10 +145,19 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from dataclasses import replace
 
+    from coverwatch.demo import run_demo
+    from coverwatch.examples import load_examples
     from coverwatch.localaws import local_aws, provision
 
     with local_aws(replace(settings_from_env(), outbox_dir=args.outbox.resolve())) as settings:
         provision(settings)
+        if not args.empty:
+            loaded = run_demo(load_examples(args.examples), settings)
+            out.write(
+                f"Loaded the examples: {len(loaded.trips)} trips of "
+                f"{len(loaded.batch.reports)} employees; try GET /v1/open-cases?from=2027-01-01&to=2027-12-31"
+                "\n"
+            )
         env = {
             **os.environ,
             "AWS_ENDPOINT_URL": settings.endpoint_url or "",
@@ -200,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="chalice local backed by the embedded local AWS")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--outbox", type=Path, default=Path("outbox"))
+    serve.add_argument("--examples", type=Path, default=root / "examples")
+    serve.add_argument("--empty", action="store_true", help="start with an empty store")
     serve.set_defaults(func=cmd_serve)
     return parser
 

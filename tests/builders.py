@@ -6,6 +6,7 @@ from datetime import date
 
 from chalicelib.models import (
     Assessment,
+    Certificate,
     DocumentType,
     Employee,
     Evidence,
@@ -69,4 +70,22 @@ def assessment(
         checklist=("Apply for the A1",),
         rule_ids=("eu883.art12",),
         decided_on=decided_on,
+    )
+
+
+def certificate(
+    valid_from: date = date(2027, 1, 1),
+    valid_to: date = date(2027, 12, 31),
+    issuing: str = "DE",
+    hosts: tuple[str, ...] = ("FR",),
+    employee_id: str = "emp-1",
+) -> Certificate:
+    return Certificate(
+        id="c1",
+        employee_id=employee_id,
+        document=DocumentType.A1,
+        issuing_country=issuing,
+        host_countries=hosts,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )

@@ -12,8 +12,7 @@ from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
-from chalicelib.models import Certificate
-from tests.builders import assessment, trip
+from tests.builders import assessment, certificate, trip
 
 CONTRACT_FIELDS = {
     "status",
@@ -156,17 +155,7 @@ def test_a_body_that_is_not_a_json_object_is_a_problem(client: Client, raw: str)
 
 
 def test_a_recorded_certificate_makes_the_trip_covered(client: Client, mocked_aws: Settings) -> None:
-    bootstrap.repository(mocked_aws).put_certificate(
-        Certificate(
-            id="c1",
-            employee_id="emp-1",
-            document="A1",
-            issuing_country="DE",
-            host_countries=["FR"],
-            valid_from=date(2027, 3, 1),
-            valid_to=date(2027, 3, 31),
-        )
-    )
+    bootstrap.repository(mocked_aws).put_certificate(certificate(date(2027, 3, 1), date(2027, 3, 31)))
     body = _post(
         client,
         {

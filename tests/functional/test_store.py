@@ -8,9 +8,9 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
-from chalicelib.models import Certificate, SourceKind, Status, SyncState
+from chalicelib.models import SourceKind, Status, SyncState
 from chalicelib.store.repository import DynamoRepository, StaleSyncStateError, WriteOutcome
-from tests.builders import assessment, employee, trip
+from tests.builders import assessment, certificate, employee, trip
 
 
 @pytest.fixture
@@ -65,17 +65,7 @@ def test_trips_of_an_employee_are_theirs_only_and_in_date_order(repo: DynamoRepo
     repo.save_trip(trip(date(2027, 6, 1), id="b"), assessment())
     repo.save_trip(trip(date(2027, 3, 1), id="a"), assessment())
     repo.save_trip(trip(date(2027, 4, 1), id="x", employee_id="emp-2"), assessment())
-    repo.put_certificate(
-        Certificate(
-            id="c1",
-            employee_id="emp-1",
-            document="A1",
-            issuing_country="DE",
-            host_countries=["FR"],
-            valid_from=date(2027, 1, 1),
-            valid_to=date(2027, 12, 31),
-        )
-    )
+    repo.put_certificate(certificate())
     assert [s.trip.id for s in repo.trips_of("emp-1")] == ["a", "b"]
     assert [c.id for c in repo.certificates_of("emp-1")] == ["c1"]
 
@@ -109,17 +99,7 @@ def test_an_alert_can_be_claimed_once_and_released_for_a_retry(repo: DynamoRepos
 
 def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws: Settings) -> None:
     repo.save_trip(trip(date(2027, 3, 3)), assessment())
-    repo.put_certificate(
-        Certificate(
-            id="c1",
-            employee_id="emp-1",
-            document="A1",
-            issuing_country="DE",
-            host_countries=["FR"],
-            valid_from=date(2027, 1, 1),
-            valid_to=date(2027, 12, 31),
-        )
-    )
+    repo.put_certificate(certificate())
     repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
     repo.save_sync_state(SyncState(connection_id="c", source=SourceKind.ICS))
     items = bootstrap.aws_client("dynamodb", mocked_aws).scan(TableName=mocked_aws.table_name)["Items"]

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import Certificate, Employee, Trip
+from chalicelib.models import Employee, Trip
+from tests.builders import certificate
 
 
 def _employee(**overrides: object) -> Employee:
@@ -58,15 +59,7 @@ def test_a_trip_cannot_end_before_it_starts() -> None:
 
 
 def test_certificate_covers_only_its_countries_and_whole_stay() -> None:
-    cert = Certificate(
-        id="c",
-        employee_id="e",
-        document="A1",
-        issuing_country="FR",
-        host_countries=["CH"],
-        valid_from=date(2027, 5, 17),
-        valid_to=date(2027, 5, 21),
-    )
+    cert = certificate(date(2027, 5, 17), date(2027, 5, 21), issuing="FR", hosts=("CH",))
     assert cert.covers("CH", date(2027, 5, 18), date(2027, 5, 20))
     assert not cert.covers("CH", date(2027, 5, 18), date(2027, 5, 22))
     assert not cert.covers("DE", date(2027, 5, 18), date(2027, 5, 20))
