@@ -16,7 +16,7 @@ from pydantic import Field
 
 from chalicelib.alerts.compose import AlertFacts, build_alert
 from chalicelib.alerts.notifier import Notifier, send_once
-from chalicelib.connectors.ics import read_ics_file
+from chalicelib.connectors.ics import read_ics
 from chalicelib.detection.trips import detect_trips
 from chalicelib.models import (
     Assessment,
@@ -120,7 +120,7 @@ def run_job(job: ScanJob, deps: ScanDeps) -> ScanReport:
                 )
             )
             continue
-        result = read_ics_file(path)
+        result = read_ics(data, calendar_id=path.name)
         events.extend(result.events)
         problems.extend(result.problems)
         _record_sync(deps.repo, f"ics:{job.employee_id}:{path.name}", hashlib.sha256(data).hexdigest())
