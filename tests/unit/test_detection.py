@@ -11,6 +11,23 @@ from chalicelib.models import CalendarEvent, EventKind, Purpose, SourceKind, Tri
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+def _event(
+    uid: str, start: datetime, end: datetime, title: str, location: str | None, **extra: object
+) -> CalendarEvent:
+    return CalendarEvent.model_validate(
+        {
+            "source": SourceKind.ICS,
+            "calendar_id": "test.ics",
+            "uid": uid,
+            "title": title,
+            "location": location,
+            "start": start,
+            "end": end,
+            **extra,
+        }
+    )
+
+
 def timed(
     uid: str,
     start: datetime,
@@ -19,37 +36,14 @@ def timed(
     location: str | None = None,
     **extra: object,
 ) -> CalendarEvent:
-    return CalendarEvent.model_validate(
-        {
-            "source": SourceKind.ICS,
-            "calendar_id": "test.ics",
-            "uid": uid,
-            "title": title,
-            "location": location,
-            "start": start,
-            "end": start + timedelta(hours=hours),
-            **extra,
-        }
-    )
+    return _event(uid, start, start + timedelta(hours=hours), title, location, **extra)
 
 
 def all_day(
     uid: str, first: date, days: int, title: str, location: str | None = None, **extra: object
 ) -> CalendarEvent:
     start = datetime.combine(first, datetime.min.time())
-    return CalendarEvent.model_validate(
-        {
-            "source": SourceKind.ICS,
-            "calendar_id": "test.ics",
-            "uid": uid,
-            "title": title,
-            "location": location,
-            "start": start,
-            "end": start + timedelta(days=days),
-            "all_day": True,
-            **extra,
-        }
-    )
+    return _event(uid, start, start + timedelta(days=days), title, location, all_day=True, **extra)
 
 
 def at(day: int, month: int = 3, hour: int = 9) -> datetime:
