@@ -58,7 +58,7 @@ def _applies(
         id=record.id,
         title=record.title,
         article=record.article,
-        in_force_since=record.in_force_since,
+        in_force_since=record.effective_since,
         source=record.citations.instrument.url,
     )
     rules = [record.rule_id, *sel.rule_ids]

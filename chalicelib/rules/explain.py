@@ -41,7 +41,7 @@ def basis(record: Record, trip: Trip, scope_note: str) -> str:
     article = record.article if record.article.startswith("Art") else f"the {record.article}"
     return (
         f"{stay(trip)} is a posting under {article} of {record.title} "
-        f"(applicable since {record.in_force_since.isoformat()}, {limit(record)}){scope_note}"
+        f"(applicable since {record.effective_since.isoformat()}, {limit(record)}){scope_note}"
     )
 
 

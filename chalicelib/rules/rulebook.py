@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from importlib.abc import Traversable
@@ -73,22 +74,34 @@ def _parse(name: str, text: str, model: type[Regime] | type[Policy]) -> Regime |
         raise RulebookError(f"{name}: {problems}") from exc
 
 
+def _overlap(a: Record, b: Record) -> bool:
+    """Two in-force periods for the same pair overlap (a signed record overlaps only another signed one)."""
+    if a.status == "signed" or b.status == "signed":
+        return a.status == b.status
+    far = date.max
+    return a.effective_since <= (b.in_force_until or far) and b.effective_since <= (a.in_force_until or far)
+
+
 def _index(regimes: Iterable[Regime]) -> dict[frozenset[str], tuple[Match, ...]]:
-    seen: dict[tuple[frozenset[str], int], str] = {}
+    seen: dict[tuple[frozenset[str], int], list[Record]] = {}
     by_pair: dict[frozenset[str], list[Match]] = {}
     for regime in regimes:
         for record in regime.records:
             for pair in record.pairs():
-                key = (pair, regime.precedence)
-                if key in seen:
-                    a, b = sorted(pair)
-                    raise RulebookError(
-                        f"{regime.id}: duplicate pair {a}-{b} in {seen[key]} and {record.id} "
-                        f"(same precedence {regime.precedence})"
-                    )
-                seen[key] = record.id
+                same = seen.setdefault((pair, regime.precedence), [])
+                for other in same:
+                    if _overlap(other, record):
+                        a, b = sorted(pair)
+                        raise RulebookError(
+                            f"{regime.id}: pair {a}-{b} in {other.id} and {record.id} with overlapping "
+                            f"periods (same precedence {regime.precedence})"
+                        )
+                same.append(record)
                 by_pair.setdefault(pair, []).append(Match(regime, record))
-    return {pair: tuple(sorted(found, key=lambda m: m.regime.precedence)) for pair, found in by_pair.items()}
+    return {
+        pair: tuple(sorted(found, key=lambda m: (m.regime.precedence, m.record.in_force_since or date.max)))
+        for pair, found in by_pair.items()
+    }
 
 
 def build(files: Iterable[tuple[str, str]]) -> Rulebook:

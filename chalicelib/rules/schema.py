@@ -70,7 +70,13 @@ class Record(Strict):
     article: str = Field(min_length=3)
     countries: Countries = Field(min_length=1)
     partners: Countries
-    in_force_since: date
+    in_force_since: date | None
+    """First day the instrument applies; null only for a signed agreement whose start is not yet known."""
+    in_force_until: date | None = None
+    """Last day it applied (inclusive) when a later record for the same pair replaced it; null = still."""
+    status: Literal["in_force", "signed"] = "in_force"
+    """"signed": concluded but not yet in force; the engine never applies it and says when it starts."""
+    signed_on: date | None = None
     max_posting_months: int | None = Field(ge=1)
     document: DocumentType
     branches: tuple[Branch, ...] = Field(min_length=1)
@@ -78,8 +84,18 @@ class Record(Strict):
     personal_scope: PersonalScope
     beyond_max: str | None
     caveat: str | None
+    document_names: dict[CountryCode, str] = Field(default_factory=dict)
+    """The certificate's name as each side issues it, e.g. {"DE": "Entsendebescheinigung D/US 101"}."""
     citations: Citations
     last_reviewed_on: date
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.in_force_since is None and self.status != "signed":
+            raise ValueError(f"record {self.id}: in_force_since may be null only for a signed agreement")
+        if self.in_force_since and self.in_force_until and self.in_force_until < self.in_force_since:
+            raise ValueError(f"record {self.id}: in_force_until is before in_force_since")
+        return self
 
     @model_validator(mode="after")
     def _pairs_exist(self) -> Self:
@@ -89,6 +105,33 @@ class Record(Strict):
         if both:
             raise ValueError(f"record {self.id}: {sorted(both)} both in countries and partners")
         return self
+
+    def in_force_on(self, day: date) -> bool:
+        """True when the instrument applies to work starting on ``day``."""
+        return (
+            self.status == "in_force"
+            and self.in_force_since is not None
+            and self.in_force_since <= day
+            and (self.in_force_until is None or day <= self.in_force_until)
+        )
+
+    def not_in_force_reason(self, day: date) -> str:
+        """Why the instrument does not apply on ``day`` (only meaningful when in_force_on is False)."""
+        since = self.in_force_since.isoformat() if self.in_force_since else None
+        if self.status == "signed":
+            signed = f" on {self.signed_on.isoformat()}" if self.signed_on else ""
+            start = f"enters into force on {since}" if since else "has no date of entry into force yet"
+            return f"{self.title} was signed{signed} but is not in force: it {start}."
+        if self.in_force_until is not None and day > self.in_force_until:
+            return f"{self.title} applied only until {self.in_force_until.isoformat()}."
+        return f"{self.title} applies only to trips starting on or after {since}."
+
+    @property
+    def effective_since(self) -> date:
+        """The in-force date of a record that applies (never null for those)."""
+        if self.in_force_since is None:
+            raise ValueError(f"record {self.id} has no in-force date")
+        return self.in_force_since
 
     def pairs(self) -> list[frozenset[str]]:
         """Every unordered pair of states this record links."""
@@ -138,3 +181,53 @@ class Policy(Strict):
         if missing:
             raise ValueError(f"lead_days lacks {sorted(d.value for d in missing)}")
         return self
+
+
+class Authority(Strict):
+    """Where and how the employer applies for a document in one home country."""
+
+    name: str = Field(min_length=3)
+    how: str = Field(min_length=3)
+    """Channel and form, e.g. "electronic A1 procedure from payroll software (DXA1)"."""
+    processing_days: int | None = Field(ge=0)
+    """Typical processing time in calendar days where an official source gives one; else null."""
+    citation: Citation
+    processing_citation: Citation | None
+
+    @model_validator(mode="after")
+    def _processing_is_cited(self) -> Self:
+        if self.processing_days is not None and self.processing_citation is None:
+            raise ValueError(f"{self.name}: processing_days needs a processing_citation")
+        return self
+
+
+class CountryAuthorities(Strict):
+    country: CountryCode
+    a1: Authority | None
+    coc: Authority | None
+    last_reviewed_on: date
+
+
+class AuthoritiesFile(Strict):
+    """``authorities.json``: the competent institution per home country and document."""
+
+    note: str
+    countries: tuple[CountryAuthorities, ...] = Field(min_length=1)
+
+
+class DomesticPosition(Strict):
+    """What a home country's own law says about staff working abroad where no instrument applies."""
+
+    country: CountryCode
+    summary: str = Field(min_length=20)
+    home_coverage: Literal["continues", "conditional", "voluntary", "ends"]
+    citation: Citation
+    last_reviewed_on: date
+
+
+class DomesticPositionsFile(Strict):
+    """``domestic_positions.json``: the home-country positions and the host-side reminder."""
+
+    note: str
+    host_reminder: str = Field(min_length=20)
+    positions: tuple[DomesticPosition, ...] = Field(min_length=1)

@@ -88,9 +88,8 @@ def select(rulebook: Rulebook, trip: Trip, employee: Employee) -> Selection:
     in_force_seen = False
     for match in rulebook.matches(employee.home_country, trip.country):
         record = match.record
-        if trip.start < record.in_force_since:
-            since = record.in_force_since.isoformat()
-            check.reasons.append(f"{record.title} applies only to trips starting on or after {since}.")
+        if not record.in_force_on(trip.start):
+            check.reasons.append(record.not_in_force_reason(trip.start))
             check.rule_ids.append(f"{record.id}.not_in_force")
             continue
         in_force_seen = True

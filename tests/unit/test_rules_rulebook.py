@@ -151,8 +151,32 @@ def test_duplicate_pair_is_rejected(tmp_path: Path) -> None:
         doc["records"].append(copy)
 
     _edit(folder, "us_bilateral.json", duplicate)
-    with pytest.raises(RulebookError, match="duplicate pair AT-US"):
+    with pytest.raises(RulebookError, match=r"pair AT-US in .* overlapping periods"):
         load_rulebook(folder)
+
+
+def test_a_replaced_agreement_and_its_successor_may_share_a_pair(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+
+    def successor(doc: dict[str, Any]) -> None:
+        old = doc["records"][0]
+        old["in_force_until"] = "2029-12-31"
+        doc["records"].append(
+            dict(
+                old,
+                id="us.bilateral.AT_2030",
+                in_force_since="2030-01-01",
+                in_force_until=None,
+                max_posting_months=24,
+            )
+        )
+
+    _edit(folder, "us_bilateral.json", successor)
+    book = load_rulebook(folder)
+    records = [m.record for m in book.matches("US", "AT")]
+    assert [r.id for r in records] == ["us.bilateral.AT", "us.bilateral.AT_2030"]
+    assert [r.in_force_on(date(2029, 12, 31)) for r in records] == [True, False]
+    assert [r.in_force_on(date(2030, 1, 1)) for r in records] == [False, True]
 
 
 def test_same_pair_at_other_precedence_is_allowed_and_the_lower_wins(tmp_path: Path) -> None:
