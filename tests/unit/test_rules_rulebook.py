@@ -45,18 +45,24 @@ def test_every_record_cites_every_fact_with_a_url() -> None:
 def test_dates_parse_and_are_plausible() -> None:
     for regime in load_rulebook().regimes:
         for record in regime.records:
-            assert date(1970, 1, 1) < record.in_force_since < date(2030, 1, 1), record.id
+            if record.in_force_since is None:
+                assert record.status == "signed", record.id
+                continue
+            assert date(1950, 1, 1) < record.in_force_since < date(2030, 1, 1), record.id
+            if record.in_force_until is not None:
+                assert record.in_force_since <= record.in_force_until, record.id
 
 
 def test_country_codes_are_valid_and_no_pair_is_claimed_twice_at_one_precedence() -> None:
-    seen: set[tuple[frozenset[str], int]] = set()
+    seen: set[tuple[frozenset[str], int, object, str]] = set()
     for regime in load_rulebook().regimes:
         for record in regime.records:
             for code in (*record.countries, *record.partners):
                 assert is_country_code(code), (record.id, code)
             for pair in record.pairs():
-                assert (pair, regime.precedence) not in seen
-                seen.add((pair, regime.precedence))
+                key = (pair, regime.precedence, record.in_force_since, record.status)
+                assert key not in seen, record.id
+                seen.add(key)
 
 
 def test_us_list_has_thirty_agreements_and_is_declared_complete() -> None:
