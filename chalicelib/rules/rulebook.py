@@ -21,6 +21,8 @@ from pydantic import ValidationError
 from chalicelib.rules.schema import Completeness, Gap, Policy, Record, Regime
 
 POLICY_FILE = "policy.json"
+BILATERAL = 30
+"""Precedence of bilateral agreements (the EU regulations are 10, the UK-EU agreement 20)."""
 
 
 class RulebookError(ValueError):
@@ -104,6 +106,26 @@ def _index(regimes: Iterable[Regime]) -> dict[frozenset[str], tuple[Match, ...]]
     }
 
 
+def _check_completeness(regimes: Iterable[Regime], by_pair: dict[frozenset[str], tuple[Match, ...]]) -> None:
+    """Every declared partner has a bilateral record, and every bilateral record is declared."""
+    for regime in regimes:
+        for claim in regime.complete_for:
+            recorded = {
+                other
+                for pair, matches in by_pair.items()
+                if claim.country in pair and any(m.regime.precedence >= BILATERAL for m in matches)
+                for other in pair - {claim.country}
+            }
+            declared = set(claim.partners)
+            if recorded != declared:
+                missing, extra = sorted(declared - recorded), sorted(recorded - declared)
+                raise RulebookError(
+                    f"{regime.id}: completeness of {claim.country} does not match the records "
+                    f"(declared without a record: {missing or 'none'}; "
+                    f"recorded but not declared: {extra or 'none'})"
+                )
+
+
 def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     """Build a Rulebook from (file name, JSON text) pairs; ``policy.json`` must be among them."""
     regimes: list[Regime] = []
@@ -127,7 +149,9 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     if not regimes:
         raise RulebookError("no regime files found")
     regimes.sort(key=lambda r: (r.precedence, r.id))
-    return Rulebook(tuple(regimes), policy, _index(regimes))
+    by_pair = _index(regimes)
+    _check_completeness(regimes, by_pair)
+    return Rulebook(tuple(regimes), policy, by_pair)
 
 
 def _read(directory: Traversable | Path) -> list[tuple[str, str]]:

@@ -150,10 +150,17 @@ class Gap(Strict):
 
 
 class Completeness(Strict):
-    """A statement that the file lists every agreement of ``country``: absence means none."""
+    """A statement that every bilateral agreement of ``country`` is in the rules: absence means none.
+
+    ``partners`` is the official list (from ``citation``) of states with which ``country`` has an
+    agreement, in force or signed, outside the EU/EEA/Swiss and UK-EU regimes. The loader checks it
+    against the records of every file, so a claim of completeness cannot silently drift from the data.
+    """
 
     country: CountryCode
+    partners: Countries
     citation: Citation
+    last_reviewed_on: date
 
 
 class Regime(Strict):

@@ -208,3 +208,14 @@ def test_policy_needs_lead_days_for_every_document(tmp_path: Path) -> None:
     _edit(folder, "policy.json", lambda d: d["lead_days"].pop("CoC"))
     with pytest.raises(RulebookError, match="lead_days lacks"):
         load_rulebook(folder)
+
+
+def test_a_completeness_claim_must_match_the_records(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+
+    def forget_one(doc: dict[str, Any]) -> None:
+        doc["complete_for"][0]["partners"].remove("JP")
+
+    _edit(folder, "us_bilateral.json", forget_one)
+    with pytest.raises(RulebookError, match=r"completeness of US .* recorded but not declared: \['JP'\]"):
+        load_rulebook(folder)
