@@ -15,12 +15,25 @@ from functools import lru_cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
-from chalicelib.rules.schema import Completeness, Gap, Policy, Record, Regime
+from chalicelib.rules.schema import (
+    AuthoritiesFile,
+    Completeness,
+    DomesticPositionsFile,
+    Gap,
+    Policy,
+    Record,
+    Regime,
+    Strict,
+)
 
 POLICY_FILE = "policy.json"
+AUTHORITIES_FILE = "authorities.json"
+M = TypeVar("M", bound=Strict)
+DOMESTIC_FILE = "domestic_positions.json"
 BILATERAL = 30
 """Precedence of bilateral agreements (the EU regulations are 10, the UK-EU agreement 20)."""
 
@@ -42,6 +55,10 @@ class Rulebook:
     regimes: tuple[Regime, ...]
     policy: Policy
     _by_pair: dict[frozenset[str], tuple[Match, ...]] = field(repr=False)
+    authorities: AuthoritiesFile | None = None
+    """Competent institutions per home country (``authorities.json``), when present."""
+    domestic_positions: DomesticPositionsFile | None = None
+    """Home-country positions where no instrument applies (``domestic_positions.json``), when present."""
 
     def matches(self, home: str, host: str) -> tuple[Match, ...]:
         """Records linking ``home`` and ``host``, best precedence first."""
@@ -66,7 +83,7 @@ class Rulebook:
         return None
 
 
-def _parse(name: str, text: str, model: type[Regime] | type[Policy]) -> Regime | Policy:
+def _parse(name: str, text: str, model: type[M]) -> M:
     try:
         return model.model_validate_json(text, strict=True)
     except ValidationError as exc:
@@ -130,15 +147,20 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     """Build a Rulebook from (file name, JSON text) pairs; ``policy.json`` must be among them."""
     regimes: list[Regime] = []
     policy: Policy | None = None
+    authorities: AuthoritiesFile | None = None
+    positions: DomesticPositionsFile | None = None
     ids: dict[str, str] = {}
     for name, text in sorted(files):
         if name == POLICY_FILE:
-            parsed = _parse(name, text, Policy)
-            assert isinstance(parsed, Policy)
-            policy = parsed
+            policy = _parse(name, text, Policy)
+            continue
+        if name == AUTHORITIES_FILE:
+            authorities = _parse(name, text, AuthoritiesFile)
+            continue
+        if name == DOMESTIC_FILE:
+            positions = _parse(name, text, DomesticPositionsFile)
             continue
         regime = _parse(name, text, Regime)
-        assert isinstance(regime, Regime)
         for record in regime.records:
             if record.id in ids:
                 raise RulebookError(f"{name}: record id {record.id} already used in {ids[record.id]}")
@@ -151,7 +173,7 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     regimes.sort(key=lambda r: (r.precedence, r.id))
     by_pair = _index(regimes)
     _check_completeness(regimes, by_pair)
-    return Rulebook(tuple(regimes), policy, by_pair)
+    return Rulebook(tuple(regimes), policy, by_pair, authorities, positions)
 
 
 def _read(directory: Traversable | Path) -> list[tuple[str, str]]:
