@@ -11,7 +11,7 @@ from chalice.app import Request, SQSEvent
 from pydantic import ValidationError
 
 from chalicelib import bootstrap
-from chalicelib.checks import CheckRequest, check_response, run_check
+from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, validation_problem
 from chalicelib.queries import OpenCasesQuery, stored_trip_json
 from chalicelib.store.repository import Repository
@@ -60,6 +60,24 @@ def create_check() -> Response:
     certificates = _repo().certificates_of(request.employee_id) if request.employee_id else []
     assessment = run_check(request, certificates, bootstrap.default_settings().decision_date())
     return Response(body=check_response(assessment), status_code=200)
+
+
+@app.route("/v1/journeys", methods=["POST"])
+def create_journey_check() -> Response:
+    """One decision per host country of a multi-country journey, plus an Art. 13 hint when it fits."""
+    body = _json_body()
+    if isinstance(body, Response):
+        return body
+    try:
+        request = JourneyRequest.model_validate(body)
+    except ValidationError as exc:
+        return _problem(validation_problem(exc))
+    certificates, history = [], []
+    if request.employee_id:
+        certificates = _repo().certificates_of(request.employee_id)
+        history = [s.trip for s in _repo().trips_of(request.employee_id) if not s.trip.cancelled]
+    answer = run_journey(request, certificates, history, bootstrap.default_settings().decision_date())
+    return Response(body=answer, status_code=200)
 
 
 @app.route("/v1/open-cases", methods=["GET"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 from chalicelib.checks import CheckRequest, run_check
 from chalicelib.connectors.ics import read_ics_file
 from chalicelib.detection.trips import detect_trips
+from chalicelib.models import Certificate, Employee, Purpose, Trip
+from chalicelib.rules import assess, load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTS = ["FR", "US", "CH", "GB", "SG", "IN", "ES", "DK"]
@@ -33,6 +36,72 @@ def bench_checks(n: int = 5000) -> None:
         run_check(r, [], date(2027, 1, 15))
     elapsed = time.perf_counter() - t0
     print(f"checks: {n} decisions in {elapsed:.2f} s = {elapsed / n * 1e6:.0f} µs each")
+
+
+def _assessment_mix(n: int, seed: int = 2027) -> list[tuple[Trip, Employee, list[Certificate]]]:
+    """``n`` seeded random trips: homes and hosts across the known countries, 1-800 days, mixed purposes."""
+    rng = random.Random(seed)
+    book = load_rulebook()
+    countries = sorted(
+        {c for regime in book.regimes for r in regime.records for c in (*r.countries, *r.partners)}
+    )
+    countries += ["SG", "IN", "CN", "AE", "BR", "MX", "ZA"]
+    purposes = [Purpose.WORK] * 6 + [Purpose.UNKNOWN, Purpose.HOLIDAY, Purpose.TRANSIT]
+    employees = {
+        (home, nat): Employee(
+            id=f"e-{home}-{nat}",
+            name="Bench",
+            home_country=home,
+            nationalities=(nat,),
+            residence_country=home,
+        )
+        for home in countries
+        for nat in (home, "IN")
+    }
+    out = []
+    for i in range(n):
+        home, host = rng.choice(countries), rng.choice(countries)
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(1500))
+        end = start + timedelta(days=rng.randrange(800))
+        trip = Trip(
+            id=f"t{i}",
+            employee_id="bench",
+            country=host,
+            start=start,
+            end=end,
+            purpose=rng.choice(purposes),
+            confidence=0.9,
+        )
+        employee = employees[(home, "IN" if rng.random() < 0.1 else home)]
+        certs: list[Certificate] = []
+        if rng.random() < 0.2:
+            doc = book.matches(home, host)[0].record.document if book.matches(home, host) else "A1"
+            certs.append(
+                Certificate(
+                    id=f"c{i}",
+                    employee_id="bench",
+                    document=doc,
+                    issuing_country=home,
+                    host_countries=(host,),
+                    valid_from=start - timedelta(days=rng.randrange(30)),
+                    valid_to=start + timedelta(days=rng.randrange(900)),
+                )
+            )
+        out.append((trip, employee, certs))
+    return out
+
+
+def bench_assessments(n: int = 100_000) -> None:
+    """Assessments per second on one core for a mix of ``n`` generated trips (assess() only is timed)."""
+    mix = _assessment_mix(n)
+    decided_on = date(2025, 6, 1)
+    for trip, employee, certs in mix[:2000]:  # warm: rulebook loaded and memoised, as in a warm Lambda
+        assess(trip, employee, certs, decided_on)
+    t0 = time.perf_counter()
+    for trip, employee, certs in mix:
+        assess(trip, employee, certs, decided_on)
+    elapsed = time.perf_counter() - t0
+    print(f"assessments: {n} generated trips in {elapsed:.2f} s = {n / elapsed:,.0f} per second on one core")
 
 
 def bench_detection() -> None:
@@ -63,6 +132,7 @@ def bench_api_import() -> None:
 
 
 if __name__ == "__main__":
+    bench_assessments()
     bench_checks()
     bench_detection()
     bench_api_import()

@@ -205,6 +205,30 @@ class Instrument(Model):
     source: str
 
 
+class Period(Model):
+    """An inclusive run of days, e.g. the part of a trip no recorded certificate covers."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.start, self.end, "period")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class CompetentAuthority(Model):
+    """Where the employer applies for the document: the home institution, how, and the source."""
+
+    name: str
+    how: str
+    source: str
+
+
 class Assessment(Model):
     """The coverage decision for one trip (or one /v1/checks question) and why."""
 
@@ -219,11 +243,39 @@ class Assessment(Model):
     rule_ids: tuple[str, ...] = ()
     certificate_id: str | None = None
     decided_on: date
+    authority: CompetentAuthority | None = None
+    """The home institution to apply to; null when no document is needed or the home is not in the data."""
+    document_name: str | None = None
+    """The document's name as the home state issues it, e.g. "Entsendebescheinigung (Vordruck D/US 101)"."""
+    branches: tuple[str, ...] = ()
+    """The branches of social security the instrument keeps at home (the rest may be due in the host)."""
+    uncovered: tuple[Period, ...] = ()
+    """The days of the trip no recorded certificate covers, when a document is needed."""
 
     @property
     def lacks_certificate(self) -> bool:
         """A document is needed and none has been issued: HR must act."""
         return self.status in (Status.CERTIFICATE_REQUIRED, Status.EXCEEDS_MAXIMUM)
+
+
+class MultiStateSuggestion(Model):
+    """A hint that one A1 for work in several states (Art. 13) fits better than one A1 per trip."""
+
+    rule_ids: tuple[str, ...]
+    document: DocumentType
+    instrument: Instrument
+    states: tuple[CountryCode, ...]
+    """The EU/EEA/Swiss states other than home where the employee works, in first-visit order."""
+    trips: int
+    """How many work trips to those states fall in the window."""
+    window_start: date
+    window_end: date
+    apply_in: CountryCode
+    """The state of residence, whose institution decides on the legislation (Art. 16 Reg. 987/2009)."""
+    authority: CompetentAuthority | None = None
+    explanation: str
+    checklist: tuple[str, ...] = ()
+    decided_on: date
 
 
 class AlertKind(StrEnum):

@@ -41,7 +41,7 @@ def _print_assessment(a: Assessment, out: TextIO) -> None:
         out.write("\nChecklist:\n" + "".join(f"  - {c}\n" for c in a.checklist))
 
 
-def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _request(args: argparse.Namespace, err: TextIO) -> CheckRequest | None:
     fields = {
         "home_country": args.home,
         "host_country": args.host,
@@ -53,10 +53,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "purpose": args.purpose,
     }
     try:
-        request = CheckRequest.model_validate({k: v for k, v in fields.items() if v is not None})
+        return CheckRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         for e in exc.errors(include_url=False):
             err.write(f"error: {'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}\n")
+        return None
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    request = _request(args, err)
+    if request is None:
         return EXIT_INVALID
     decided_on = args.today or settings_from_env().decision_date()
     assessment = run_check(request, [], decided_on)
@@ -64,6 +70,67 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(check_response(assessment), indent=2) + "\n")
     else:
         _print_assessment(assessment, out)
+    return 0
+
+
+def _cite(citation: object) -> str:
+    from chalicelib.rules.schema import Citation
+
+    if isinstance(citation, Citation):
+        return f"{citation.title} <{citation.url}>"
+    return "coverwatch policy (not law)"
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from chalicelib.rules import load_rulebook
+    from chalicelib.rules.periods import describe
+    from chalicelib.rules.trace import trace
+
+    request = _request(args, err)
+    if request is None:
+        return EXIT_INVALID
+    decided_on = args.today or settings_from_env().decision_date()
+    a = run_check(request, [], decided_on)
+    doc = f" — {a.document.value} needed" if a.lacks_certificate and a.document else ""
+    out.write(f"{a.status.value}{doc}\n")
+    out.write(f"Decided on:  {a.decided_on}\n")
+    if a.instrument:
+        i = a.instrument
+        out.write(f"Instrument:  {i.title}, {i.article} (in force since {i.in_force_since}) <{i.source}>\n")
+    if a.document:
+        out.write(f"Document:    {a.document.value}{f' ({a.document_name})' if a.document_name else ''}\n")
+    if a.max_months is not None or a.instrument:
+        limit = f"{a.max_months} months" if a.max_months is not None else "no fixed limit"
+        out.write(f"Max posting: {limit}{' — EXCEEDED' if a.exceeds_max else ''}\n")
+    if a.branches:
+        out.write(f"Branches:    {', '.join(a.branches)} (kept at home)\n")
+    if a.document:
+        if a.authority:
+            how = f"{a.authority.name}: {a.authority.how} <{a.authority.source}>"
+        else:
+            home = country_name(request.home_country)
+            how = f"not in coverwatch's data — ask the social-security institution in {home}"
+        out.write(f"Authority:   {how}\n")
+    if a.apply_by:
+        passed = " (passed: apply now)" if a.apply_by < a.decided_on else ""
+        out.write(f"Apply by:    {a.apply_by}{passed}\n")
+    if a.uncovered:
+        out.write(f"Uncovered:   {describe(a.uncovered)}\n")
+    out.write(f"\n{a.explanation}\n\nRules that fired:\n")
+    for fired in trace(a, load_rulebook(), request.home_country):
+        out.write(f"  {fired.rule_id} — {fired.meaning}\n")
+        for fact in fired.facts:
+            out.write(f"      {fact.name}: {fact.value}\n        source: {_cite(fact.citation)}\n")
+    if a.checklist:
+        out.write("\nChecklist:\n" + "".join(f"  - {c}\n" for c in a.checklist))
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from chalicelib.rules import load_rulebook
+    from chalicelib.rules.coverage import report
+
+    out.write(report(load_rulebook(), markdown=args.markdown))
     return 0
 
 
@@ -174,22 +241,34 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 0
 
 
+def _trip_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("home", help="country whose social security the employee is in (ISO code, e.g. DE)")
+    parser.add_argument("host", help="country of work (ISO code)")
+    parser.add_argument("start", help="first day of work abroad, YYYY-MM-DD")
+    parser.add_argument("end", help="last day of work abroad, YYYY-MM-DD")
+    parser.add_argument("--nationality")
+    parser.add_argument("--residence", help="country of residence (default: home)")
+    parser.add_argument("--employment-type", choices=["employee", "self_employed", "civil_servant"])
+    parser.add_argument("--purpose", choices=["work", "holiday", "transit", "unknown"])
+    parser.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coverwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="does this trip need an A1 / Certificate of Coverage?")
-    check.add_argument("home", help="country whose social security the employee is in (ISO code, e.g. DE)")
-    check.add_argument("host", help="country of work (ISO code)")
-    check.add_argument("start", help="first day of work abroad, YYYY-MM-DD")
-    check.add_argument("end", help="last day of work abroad, YYYY-MM-DD")
-    check.add_argument("--nationality")
-    check.add_argument("--residence", help="country of residence (default: home)")
-    check.add_argument("--employment-type", choices=["employee", "self_employed", "civil_servant"])
-    check.add_argument("--purpose", choices=["work", "holiday", "transit", "unknown"])
-    check.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
+    _trip_arguments(check)
     check.add_argument("--json", action="store_true", help="print the POST /v1/checks response body")
     check.set_defaults(func=cmd_check)
+
+    explain = sub.add_parser("explain", help="a decision with every rule that fired and its citations")
+    _trip_arguments(explain)
+    explain.set_defaults(func=cmd_explain)
+
+    coverage = sub.add_parser("coverage", help="which home countries, pairs and agreements the rules know")
+    coverage.add_argument("--markdown", action="store_true", help="Markdown, as in docs/coverage.md")
+    coverage.set_defaults(func=cmd_coverage)
 
     detect = sub.add_parser("detect", help="list the trips abroad found in calendar files")
     detect.add_argument("--home-country", required=True)

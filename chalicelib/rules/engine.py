@@ -10,36 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from chalicelib.countries import country_name
 from chalicelib.models import (
     Assessment,
     Certificate,
     CertificateStatus,
     Employee,
-    Instrument,
     Purpose,
     Status,
     Trip,
 )
-from chalicelib.rules import explain
+from chalicelib.rules import explain, facts, periods
 from chalicelib.rules.months import exceeds, posting_last_day
 from chalicelib.rules.rulebook import Rulebook, load_rulebook
 from chalicelib.rules.selection import Selection, select
 from chalicelib.rules.unresolved import unresolved
-
-
-def _certificate(
-    certificates: Sequence[Certificate], sel_doc: str, home: str, trip: Trip, status: CertificateStatus
-) -> Certificate | None:
-    for cert in certificates:
-        if (
-            cert.status is status
-            and cert.document.value == sel_doc
-            and cert.issuing_country == home
-            and cert.covers(trip.country, trip.start, trip.end)
-        ):
-            return cert
-    return None
 
 
 def _applies(
@@ -54,44 +38,80 @@ def _applies(
     assert sel.match is not None
     record = sel.match.record
     doc = record.document
-    instrument = Instrument(
-        id=record.id,
-        title=record.title,
-        article=record.article,
-        in_force_since=record.effective_since,
-        source=record.citations.instrument.url,
-    )
-    rules = [record.rule_id, *sel.rule_ids]
+    plan = facts.apply_plan(rulebook, home, doc)
+    common = {
+        "document": doc,
+        "instrument": facts.instrument(rulebook, record),
+        "max_months": record.max_posting_months,
+        "authority": plan.authority,
+        "document_name": record.document_names.get(home),
+        "branches": record.branches,
+        "decided_on": decided_on,
+    }
+    rules = [record.rule_id, *sel.rule_ids, *plan.rule_ids]
     over = exceeds(trip.start, trip.end, record.max_posting_months)
     base = explain.basis(record, trip, sel.scope_note)
-    issued = _certificate(certificates, doc.value, home, trip, CertificateStatus.ISSUED)
-    if issued is not None:
-        origin = country_name(home)
-        text = f"{base}, and {doc.value} certificate {issued.id} from {origin} covers the whole stay."
-        carry = (f"Carry a copy of {doc.value} certificate {issued.id} during the trip.", explain.HEALTH)
+    issued = (
+        periods.relevant(
+            certificates,
+            document=doc,
+            home=home,
+            host=trip.country,
+            status=CertificateStatus.ISSUED,
+            start=trip.start,
+            end=trip.end,
+        )
+        if certificates
+        else []
+    )
+    uncovered = periods.gaps(trip.start, trip.end, issued)
+    if not uncovered:
+        carry = (f"Carry a copy of {doc.value} certificate {issued[0].id} during the trip.", explain.HEALTH)
+        if len(issued) > 1:
+            rules.append("certificate.combined")
+            carry = (
+                f"Carry copies of {doc.value} certificates {', '.join(c.id for c in issued)} on the trip.",
+                explain.HEALTH,
+            )
         return Assessment(
             status=Status.COVERED,
             exceeds_max=over,
-            explanation=text,
+            explanation=base + explain.covered(doc, home, issued),
             checklist=carry,
             rule_ids=(*rules, "certificate.issued"),
-            certificate_id=issued.id,
-            decided_on=decided_on,
-            document=doc,
-            instrument=instrument,
-            max_months=record.max_posting_months,
+            certificate_id=issued[0].id,
+            **common,
         )
-    apply_by = trip.start - timedelta(days=rulebook.policy.lead_days[doc])
-    checklist = explain.work_checklist(record, home)
+    note = ""
+    if issued:
+        rules.append("certificate.partial")
+        note = explain.partial(doc, issued, uncovered)
+    apply_by = uncovered[0].start - timedelta(days=plan.lead_days)
+    checklist = explain.work_checklist(record, home, trip.country, plan)
     if over:
         assert record.max_posting_months is not None
         last_day = posting_last_day(trip.start, record.max_posting_months)
-        text = base + explain.over_limit(record, last_day)
+        text = base + explain.over_limit(record, last_day) + note
         status, rules = Status.EXCEEDS_MAXIMUM, [*rules, "posting.exceeds_maximum"]
         checklist.insert(0, "Ask the home institution about an exception before the posting starts.")
     else:
-        pending = _certificate(certificates, doc.value, home, trip, CertificateStatus.APPLIED)
-        text = base + explain.required(record, home, apply_by, decided_on, pending)
+        applied = (
+            periods.relevant(
+                certificates,
+                document=doc,
+                home=home,
+                host=trip.country,
+                status=CertificateStatus.APPLIED,
+                start=trip.start,
+                end=trip.end,
+            )
+            if certificates
+            else []
+        )
+        pending = applied[0] if applied and periods.within(uncovered, applied) else None
+        text = base + explain.required(
+            record, home, apply_by=apply_by, decided_on=decided_on, pending=pending, plan=plan, partly=note
+        )
         status = Status.CERTIFICATE_REQUIRED
         if pending is not None:
             rules.append("certificate.applied_pending")
@@ -107,10 +127,8 @@ def _applies(
         explanation=text,
         checklist=tuple(checklist),
         rule_ids=tuple(rules),
-        decided_on=decided_on,
-        document=doc,
-        instrument=instrument,
-        max_months=record.max_posting_months,
+        uncovered=uncovered,
+        **common,
     )
 
 
@@ -122,6 +140,23 @@ def _not_required(rule: str, text: str, decided_on: date) -> Assessment:
         rule_ids=(rule,),
         decided_on=decided_on,
     )
+
+
+def assess_journey(
+    legs: Sequence[Trip],
+    employee: Employee,
+    certificates: Sequence[Certificate],
+    decided_on: date,
+    *,
+    rulebook: Rulebook | None = None,
+) -> list[Assessment]:
+    """One decision per leg of a journey through several countries, in the order of ``legs``.
+
+    Each host leg is its own posting (its own A1 or certificate of coverage); a leg in the home
+    country is domestic and needs nothing.
+    """
+    book = rulebook or load_rulebook()
+    return [assess(leg, employee, certificates, decided_on, rulebook=book) for leg in legs]
 
 
 def assess(
@@ -136,12 +171,12 @@ def assess(
     book = rulebook or load_rulebook()
     home = employee.home_country
     if trip.country == home:
-        where = country_name(home)
+        where = facts.name(home)
         return _not_required(
             "domestic", f"The trip stays in {where}, where the employee is insured.", decided_on
         )
     if trip.purpose in (Purpose.HOLIDAY, Purpose.TRANSIT):
-        where = country_name(trip.country)
+        where = facts.name(trip.country)
         text = f"A {trip.purpose.value} in {where} is no work, so no posting and no certificate is needed."
         return _not_required(f"purpose.{trip.purpose.value}", text, decided_on)
     sel = select(book, trip, employee)

@@ -15,15 +15,19 @@ from functools import lru_cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from chalicelib.models import DocumentType
 from chalicelib.rules.schema import (
     AuthoritiesFile,
+    Authority,
     Completeness,
+    DomesticPosition,
     DomesticPositionsFile,
     Gap,
+    MultiStateRule,
     Policy,
     Record,
     Regime,
@@ -34,6 +38,7 @@ POLICY_FILE = "policy.json"
 AUTHORITIES_FILE = "authorities.json"
 M = TypeVar("M", bound=Strict)
 DOMESTIC_FILE = "domestic_positions.json"
+MULTI_STATE_FILE = "eu_art13.json"
 BILATERAL = 30
 """Precedence of bilateral agreements (the EU regulations are 10, the UK-EU agreement 20)."""
 
@@ -59,6 +64,10 @@ class Rulebook:
     """Competent institutions per home country (``authorities.json``), when present."""
     domestic_positions: DomesticPositionsFile | None = None
     """Home-country positions where no instrument applies (``domestic_positions.json``), when present."""
+    multi_state: MultiStateRule | None = None
+    """The Art. 13 facts behind the "one A1 for several states" suggestion (``eu_art13.json``)."""
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Values derived from the data once and reused by the engine (the data itself never changes)."""
 
     def matches(self, home: str, host: str) -> tuple[Match, ...]:
         """Records linking ``home`` and ``host``, best precedence first."""
@@ -71,6 +80,29 @@ class Rulebook:
                 if claim.country in (home, host):
                     return claim
         return None
+
+    def record(self, record_id: str) -> Record | None:
+        """The record with ``record_id``, in any regime."""
+        index: dict[str, Record] | None = self.memo.get("records")
+        if index is None:
+            index = {r.id: r for regime in self.regimes for r in regime.records}
+            self.memo["records"] = index
+        return index.get(record_id)
+
+    def authority(self, home: str, document: DocumentType) -> Authority | None:
+        """The institution in ``home`` that issues ``document``, when the data names one."""
+        if self.authorities is None:
+            return None
+        for entry in self.authorities.countries:
+            if entry.country == home:
+                return entry.a1 if document is DocumentType.A1 else entry.coc
+        return None
+
+    def domestic_position(self, home: str) -> DomesticPosition | None:
+        """What ``home``'s own law says about work abroad without an agreement, when known."""
+        if self.domestic_positions is None:
+            return None
+        return next((p for p in self.domestic_positions.positions if p.country == home), None)
 
     def gap(self, home: str, host: str) -> tuple[Gap, str] | None:
         """A known gap covering the pair, with the state on the far side of it."""
@@ -149,6 +181,7 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     policy: Policy | None = None
     authorities: AuthoritiesFile | None = None
     positions: DomesticPositionsFile | None = None
+    multi_state: MultiStateRule | None = None
     ids: dict[str, str] = {}
     for name, text in sorted(files):
         if name == POLICY_FILE:
@@ -159,6 +192,9 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
             continue
         if name == DOMESTIC_FILE:
             positions = _parse(name, text, DomesticPositionsFile)
+            continue
+        if name == MULTI_STATE_FILE:
+            multi_state = _parse(name, text, MultiStateRule)
             continue
         regime = _parse(name, text, Regime)
         for record in regime.records:
@@ -173,7 +209,9 @@ def build(files: Iterable[tuple[str, str]]) -> Rulebook:
     regimes.sort(key=lambda r: (r.precedence, r.id))
     by_pair = _index(regimes)
     _check_completeness(regimes, by_pair)
-    return Rulebook(tuple(regimes), policy, by_pair, authorities, positions)
+    if multi_state is not None and multi_state.regime not in {r.id for r in regimes}:
+        raise RulebookError(f"{MULTI_STATE_FILE}: regime {multi_state.regime!r} is not loaded")
+    return Rulebook(tuple(regimes), policy, by_pair, authorities, positions, multi_state)
 
 
 def _read(directory: Traversable | Path) -> list[tuple[str, str]]:

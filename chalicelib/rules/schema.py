@@ -175,11 +175,27 @@ class Regime(Strict):
     records: tuple[Record, ...] = Field(min_length=1)
 
 
+class MultiStateHeuristic(Strict):
+    """When coverwatch suggests one Art. 13 A1 instead of many Art. 12 A1s: thresholds, not law."""
+
+    note: str = Field(min_length=10)
+    min_states: int = Field(ge=2)
+    """Distinct EU/EEA/Swiss states other than home with work trips in the window."""
+    min_trips: int = Field(ge=1)
+    """Work trips to those states in the window."""
+    lookback_days: int = Field(ge=1)
+    """How far before the decision date past trips count (trips ending on or after that day)."""
+    lookahead_days: int = Field(ge=0)
+    """How far after the decision date planned trips count (trips starting on or before that day)."""
+
+
 class Policy(Strict):
     """coverwatch's own choices (not law), such as how early to ask for a certificate."""
 
     note: str = Field(min_length=10)
     lead_days: dict[DocumentType, int]
+    """Default lead time per document, used where the home authority publishes no processing time."""
+    multi_state: MultiStateHeuristic
     last_reviewed_on: date
 
     @model_validator(mode="after")
@@ -238,3 +254,29 @@ class DomesticPositionsFile(Strict):
     note: str
     host_reminder: str = Field(min_length=20)
     positions: tuple[DomesticPosition, ...] = Field(min_length=1)
+
+
+class MultiStateCitations(Strict):
+    instrument: Citation
+    """The article deciding the legislation for work in two or more states."""
+    apply_to: Citation
+    """The procedure: who applies where."""
+
+
+class MultiStateRule(Strict):
+    """``eu_art13.json``: the legal facts behind the "one A1 for several states" suggestion."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+(\.[A-Za-z0-9_]+)+$")
+    rule_id: str = Field(min_length=3)
+    title: str = Field(min_length=5)
+    article: str = Field(min_length=3)
+    regime: str = Field(pattern=r"^[a-z0-9_]+$")
+    """The regime whose states count (its records must apply to each trip for it to count)."""
+    in_force_since: date
+    document: DocumentType
+    determination: str = Field(min_length=20)
+    """Which state's legislation then applies, in plain words."""
+    apply_to: str = Field(min_length=20)
+    """Where the employer or employee applies, in plain words."""
+    citations: MultiStateCitations
+    last_reviewed_on: date

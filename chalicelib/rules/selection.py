@@ -15,6 +15,8 @@ from chalicelib.models import Employee, Trip
 from chalicelib.rules.rulebook import Match, Rulebook
 from chalicelib.rules.schema import Record
 
+SIGNED_NOT_IN_FORCE = "agreement.signed_not_in_force"
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -91,6 +93,8 @@ def select(rulebook: Rulebook, trip: Trip, employee: Employee) -> Selection:
         if not record.in_force_on(trip.start):
             check.reasons.append(record.not_in_force_reason(trip.start))
             check.rule_ids.append(f"{record.id}.not_in_force")
+            if record.status == "signed":
+                check.rule_ids.append(SIGNED_NOT_IN_FORCE)
             continue
         in_force_seen = True
         if _in_scope(record, employee, trip, check):

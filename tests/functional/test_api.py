@@ -185,3 +185,54 @@ def test_open_cases_needs_a_valid_range(client: Client) -> None:
     r = client.http.get("/v1/open-cases?from=2027-03-31")
     assert r.status_code == 400
     assert [e["field"] for e in json.loads(r.body)["errors"]] == ["to"]
+
+
+def _journey(client: Client, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    r = client.http.post("/v1/journeys", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+    return r.status_code, json.loads(r.body)
+
+
+def test_a_journey_gets_one_decision_per_host(client: Client) -> None:
+    status, body = _journey(
+        client,
+        {
+            "home_country": "DE",
+            "legs": [
+                {"host_country": "FR", "start": "2027-03-01", "end": "2027-03-03"},
+                {"host_country": "DE", "start": "2027-03-04", "end": "2027-03-04"},
+                {"host_country": "US", "start": "2027-03-05", "end": "2027-03-12"},
+            ],
+        },
+    )
+    assert status == 200
+    assert [(leg["host_country"], leg["status"], leg["document"]) for leg in body["legs"]] == [
+        ("FR", "certificate_required", "A1"),
+        ("DE", "not_required", None),
+        ("US", "certificate_required", "CoC"),
+    ]
+    assert set(body["legs"][0]) >= CONTRACT_FIELDS
+    assert body["multi_state"] is None
+
+
+def test_regular_work_in_several_eu_states_suggests_one_art13_a1(client: Client) -> None:
+    legs = [
+        {"host_country": country, "start": f"2027-0{month}-10", "end": f"2027-0{month}-12"}
+        for month, country in [(2, "FR"), (3, "NL"), (4, "FR"), (5, "NL")]
+    ]
+    body = _journey(client, {"home_country": "DE", "legs": legs})[1]
+    suggestion = body["multi_state"]
+    assert suggestion is not None
+    assert set(suggestion["states"]) == {"FR", "NL"}
+    assert suggestion["apply_in"] == "DE"
+    assert "Art. 13" in suggestion["instrument"]["article"]
+
+
+def test_a_journey_without_legs_names_the_field(client: Client) -> None:
+    status, problem = _journey(client, {"home_country": "DE", "legs": []})
+    assert status == 400
+    assert [e["field"] for e in problem["errors"]] == ["legs"]
+    status, problem = _journey(
+        client,
+        {"home_country": "DE", "legs": [{"host_country": "FR", "start": "2027-03-05", "end": "2027-03-01"}]},
+    )
+    assert [e["field"] for e in problem["errors"]] == ["legs.0"]

@@ -84,3 +84,62 @@ def test_detect_reports_a_missing_file() -> None:
     code, _, err = _run("detect", "--home-country", "DE", "nowhere.ics")
     assert code == 2
     assert "nowhere.ics" in err
+
+
+def test_explain_prints_the_decision_rules_citations_authority_and_apply_by() -> None:
+    code, out, _ = _run("explain", "DE", "US", "2027-03-01", "2027-03-10", "--today", "2027-01-15")
+    assert code == 0
+    assert out.startswith("certificate_required — CoC needed")
+    for label in (
+        "Instrument:",
+        "Document:",
+        "Max posting:",
+        "Branches:",
+        "Authority:",
+        "Apply by:",
+        "Uncovered:",
+    ):
+        assert label in out
+    assert "Rules that fired:" in out
+    assert "us.bilateral.DE — posting under" in out
+    for fact in ("instrument:", "in force:", "max period:", "document:", "branches:", "scope:"):
+        assert fact in out
+    assert out.count("source: ") >= 6
+    assert "2027-03-01 to 2027-03-10 (10 days)" in out
+
+
+def test_explain_a_third_country_national_names_the_extension_regulation() -> None:
+    code, out, _ = _run(
+        "explain", "NL", "DK", "2027-03-01", "2027-03-10", "--nationality", "IN", "--today", "2027-01-15"
+    )
+    assert code == 0
+    assert out.startswith("needs_review")
+    assert "eu883.personal_scope.tcn_1231_2010.not_applicable" in out
+    assert "eur-lex.europa.eu/eli/reg/2010/1231" in out
+
+
+def test_explain_rejects_bad_input_like_check() -> None:
+    code, out, err = _run("explain", "DE", "Frankreich", "2027-03-01", "2027-03-03")
+    assert code == 2
+    assert out == ""
+    assert "host_country" in err
+
+
+def test_coverage_lists_complete_homes_regimes_signed_agreements_and_gaps() -> None:
+    code, out, _ = _run("coverage")
+    assert code == 0
+    for title in (
+        "Home countries declared complete:",
+        "Bilateral agreements per home:",
+        "Signed, not in force:",
+    ):
+        assert title in out
+    assert "home: US (United States)" in out
+    assert "last reviewed: 2026-11-25" in out
+
+
+def test_docs_coverage_md_is_the_coverage_command_output() -> None:
+    """docs/coverage.md is `coverwatch coverage --markdown`: regenerate it when the data changes."""
+    code, out, _ = _run("coverage", "--markdown")
+    assert code == 0
+    assert (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8") == out

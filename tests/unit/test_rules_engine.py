@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from chalicelib.models import Employee, Purpose, Status, Trip
@@ -40,16 +40,25 @@ def test_same_inputs_give_the_same_assessment() -> None:
     assert first == assess(trip, _employee(), [], date(2027, 1, 1))
 
 
-def test_apply_by_uses_policy_lead_days_per_document() -> None:
-    a1 = assess(_trip("FR", date(2027, 3, 3), date(2027, 3, 4)), _employee(), [], date(2027, 1, 1))
+def test_apply_by_is_the_longer_of_the_processing_time_and_the_default() -> None:
+    trip = _trip("FR", date(2027, 3, 3), date(2027, 3, 4))
+    # Germany's electronic A1 takes about 5 days, shorter than coverwatch's 14-day default
+    german = assess(trip, _employee("DE"), [], date(2027, 1, 1))
+    assert german.apply_by == date(2027, 2, 17)
+    assert "apply_by.policy_default" in german.rule_ids
+    assert "typically takes 5 days" in german.explanation
+    # the SVB takes 6-8 weeks: its 56 days govern
+    dutch = assess(trip, _employee("NL"), [], date(2026, 12, 1))
+    assert dutch.apply_by == date(2027, 1, 6)
+    assert "apply_by.authority_processing_time" in dutch.rule_ids
     coc = assess(_trip("US", date(2027, 3, 3), date(2027, 3, 4)), _employee(), [], date(2027, 1, 1))
-    assert a1.apply_by == date(2027, 2, 17)
     assert coc.apply_by == date(2027, 1, 20)
-    assert "Apply by 2027-02-17" in a1.explanation
+    assert f"Apply by {german.apply_by.isoformat()}" in german.explanation
 
 
 def test_apply_by_today_is_not_yet_passed() -> None:
-    result = assess(_trip("FR", date(2027, 3, 15), date(2027, 3, 16)), _employee(), [], date(2027, 3, 1))
+    start = date(2027, 3, 15)
+    result = assess(_trip("FR", start, start + timedelta(days=1)), _employee(), [], date(2027, 3, 1))
     assert result.apply_by == date(2027, 3, 1)
     assert "Apply by 2027-03-01" in result.explanation
     assert "apply_by.passed" not in result.rule_ids
@@ -63,8 +72,10 @@ def test_instrument_carries_a_source_and_lacks_certificate_flags_hr_work() -> No
 
 
 def test_no_document_means_no_apply_by() -> None:
-    for country, status in [("DE", Status.NOT_REQUIRED), ("IN", Status.NEEDS_REVIEW)]:
-        result = assess(_trip(country, date(2027, 3, 3), date(2027, 3, 4)), _employee(), [], date(2027, 1, 1))
+    for home, country, status in [("DE", "DE", Status.NOT_REQUIRED), ("MX", "SG", Status.NEEDS_REVIEW)]:
+        result = assess(
+            _trip(country, date(2027, 3, 3), date(2027, 3, 4)), _employee(home), [], date(2027, 1, 1)
+        )
         assert result.status is status
         assert result.apply_by is None
         assert result.document is None

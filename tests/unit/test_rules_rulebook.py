@@ -26,9 +26,13 @@ EU27 = {
 
 def test_packaged_rulebook_loads_all_regimes() -> None:
     book = load_rulebook()
-    assert {r.id for r in book.regimes} == {"eu883", "uk_eu_tca", "us_bilateral"}
+    assert {r.id for r in book.regimes} >= {"eu883", "uk_eu_tca", "us_bilateral"}
     assert book.policy.lead_days == {DocumentType.A1: 14, DocumentType.COC: 42}
     assert "not law" in book.policy.note
+    assert "heuristic, not law" in book.policy.multi_state.note
+    assert book.multi_state is not None
+    assert book.multi_state.regime == "eu883"
+    assert book.multi_state.citations.apply_to.url.startswith("https://eur-lex.europa.eu/")
 
 
 def test_every_record_cites_every_fact_with_a_url() -> None:
@@ -86,7 +90,7 @@ def test_eu_zone_dates_and_tca_pairs() -> None:
         p for m in ("uk_eu_tca",) for r in book.regimes if r.id == m for rec in r.records for p in rec.pairs()
     }
     assert tca == {frozenset(("GB", c)) for c in EU27}
-    assert book.matches("GB", "CH") == ()
+    assert all(m.regime.id != "uk_eu_tca" for m in book.matches("GB", "CH"))
 
 
 # --- broken data ------------------------------------------------------------------------------
@@ -111,7 +115,7 @@ def _first(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_copied_data_loads(tmp_path: Path) -> None:
-    assert len(load_rulebook(_copy(tmp_path)).regimes) == 3
+    assert len(load_rulebook(_copy(tmp_path)).regimes) >= 3
 
 
 @pytest.mark.parametrize(
@@ -188,12 +192,12 @@ def test_a_replaced_agreement_and_its_successor_may_share_a_pair(tmp_path: Path)
 def test_same_pair_at_other_precedence_is_allowed_and_the_lower_wins(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     doc = json.loads((folder / "us_bilateral.json").read_text(encoding="utf-8"))
-    record = dict(doc["records"][0], id="de_bilateral.FR", rule_id="de.bilateral.FR", countries=["DE"])
-    record["partners"] = ["FR"]
-    extra = dict(doc, id="de_bilateral", precedence=40, complete_for=[], records=[record])
-    (folder / "de_bilateral.json").write_text(json.dumps(extra), encoding="utf-8")
+    record = dict(doc["records"][0], id="mt_bilateral.CY", rule_id="mt.bilateral.CY", countries=["MT"])
+    record["partners"] = ["CY"]  # two states no completeness claim covers
+    extra = dict(doc, id="mt_bilateral", precedence=40, complete_for=[], records=[record])
+    (folder / "mt_bilateral.json").write_text(json.dumps(extra), encoding="utf-8")
     book = load_rulebook(folder)
-    assert [m.record.id for m in book.matches("FR", "DE")] == ["eu883.eu27", "de_bilateral.FR"]
+    assert [m.record.id for m in book.matches("CY", "MT")] == ["eu883.eu27", "mt_bilateral.CY"]
 
 
 def test_missing_policy_is_rejected(tmp_path: Path) -> None:
@@ -219,3 +223,43 @@ def test_a_completeness_claim_must_match_the_records(tmp_path: Path) -> None:
     _edit(folder, "us_bilateral.json", forget_one)
     with pytest.raises(RulebookError, match=r"completeness of US .* recorded but not declared: \['JP'\]"):
         load_rulebook(folder)
+
+
+def test_policy_needs_the_multi_state_thresholds(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder, "policy.json", lambda d: d.pop("multi_state"))
+    with pytest.raises(RulebookError, match=r"policy\.json: multi_state"):
+        load_rulebook(folder)
+
+
+def test_multi_state_thresholds_need_two_states(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder, "policy.json", lambda d: d["multi_state"].update(min_states=1))
+    with pytest.raises(RulebookError, match=r"multi_state\.min_states"):
+        load_rulebook(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(lambda d: d["citations"].pop("apply_to"), "citations.apply_to", id="no citation"),
+        pytest.param(lambda d: d.update(regime="nowhere"), "regime 'nowhere' is not loaded", id="regime"),
+        pytest.param(lambda d: d.update(extra=1), "Extra inputs are not permitted", id="unknown key"),
+    ],
+)
+def test_broken_art13_file_is_rejected(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder, "eu_art13.json", change)
+    with pytest.raises(RulebookError, match=r"eu_art13\.json") as err:
+        load_rulebook(folder)
+    assert message in str(err.value)
+
+
+def test_lookups_by_record_authority_and_position() -> None:
+    book = load_rulebook()
+    assert book.record("eu883.eu27") is not None
+    assert book.record("nothing.here") is None
+    assert book.authority("ZZ", DocumentType.A1) is None
+    assert book.domestic_position("ZZ") is None
