@@ -7,6 +7,7 @@ produces the same key and therefore no second e-mail, while a trip that moves pr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from chalicelib.countries import country_name
@@ -28,9 +29,17 @@ def alert_key(trip: Trip, assessment: Assessment) -> str:
 
 
 def _dates(trip: Trip) -> str:
-    if trip.start == trip.end:
-        return trip.start.isoformat()
-    return f"{trip.start.isoformat()} to {trip.end.isoformat()}"
+    return _period(trip.start, trip.end)
+
+
+def _document(a: Assessment) -> str:
+    if a.document is None:
+        return "-"
+    return f"{a.document.value} ({a.document_name})" if a.document_name else a.document.value
+
+
+def _period(start: date, end: date) -> str:
+    return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
 
 
 def _subject(f: AlertFacts) -> str:
@@ -48,9 +57,14 @@ def _lines(f: AlertFacts) -> list[tuple[str, str]]:
         ("Destination", f"{country_name(f.trip.country)} ({f.trip.country})"),
         ("Dates", f"{_dates(f.trip)} ({f.trip.days} day{'s' if f.trip.days != 1 else ''})"),
         ("Purpose", f"{f.trip.purpose.value} (confidence {f.trip.confidence:.0%})"),
-        ("Document needed", a.document.value if a.document else "-"),
+        ("Document needed", _document(a)),
         ("Apply by", a.apply_by.isoformat() if a.apply_by else "-"),
     ]
+    if a.authority:
+        rows.append(("Apply to", f"{a.authority.name} — {a.authority.how}"))
+    whole_trip = [(f.trip.start, f.trip.end)]
+    if a.uncovered and [(p.start, p.end) for p in a.uncovered] != whole_trip:
+        rows.append(("Days not covered", ", ".join(_period(p.start, p.end) for p in a.uncovered)))
     if a.instrument:
         rows.append(
             (

@@ -92,3 +92,29 @@ def test_ses_delivers_the_same_message(mocked_aws: Settings) -> None:
     assert len(sent) == 1
     assert "Anna Schmidt in France" in sent[0].raw_data
     assert len(list(mocked_aws.outbox_dir.glob("*.eml"))) == 1  # type: ignore[union-attr]
+
+
+def test_the_alert_says_where_to_apply_and_which_days_a_certificate_leaves_open() -> None:
+    from chalicelib.models import CompetentAuthority, Period
+
+    partial = assessment().model_copy(
+        update={
+            "authority": CompetentAuthority(
+                name="Krankenkasse", how="electronic A1 procedure (DXA1)", source="https://example.org"
+            ),
+            "document_name": "Portable Document A1",
+            "uncovered": (Period(start=date(2027, 3, 5), end=date(2027, 3, 6)),),
+        }
+    )
+    alert = build_alert(AlertFacts(employee(), trip(date(2027, 3, 3), date(2027, 3, 6)), partial), "hr@x.org")
+    assert "Apply to: Krankenkasse — electronic A1 procedure (DXA1)" in alert.text
+    assert "Document needed: A1 (Portable Document A1)" in alert.text
+    assert "Days not covered: 2027-03-05 to 2027-03-06" in alert.text
+    # a trip with no certificate at all does not list its own dates again as "not covered"
+    whole = partial.model_copy(update={"uncovered": (Period(start=date(2027, 3, 3), end=date(2027, 3, 6)),)})
+    assert (
+        "Days not covered"
+        not in build_alert(
+            AlertFacts(employee(), trip(date(2027, 3, 3), date(2027, 3, 6)), whole), "hr@x.org"
+        ).text
+    )
