@@ -70,8 +70,12 @@ def _bilateral(book: Rulebook) -> Table:
         for home, records in sorted(by_home.items()):
             partners = sorted({p for r in records for p in (*r.countries[1:], *r.partners)})
             reviewed = max(r.last_reviewed_on for r in records).isoformat()
-            rows.append((regime.id, home, str(len(partners)), ", ".join(partners), reviewed))
-    return ("file", "home", "partners", "partner states", "last reviewed"), rows
+            unverified = sorted({p for r in records if not r.max_posting_verified for p in r.partners})
+            rows.append(
+                (regime.id, home, str(len(partners)), ", ".join(partners), _states(unverified), reviewed)
+            )
+    head = ("file", "home", "partners", "partner states", "posting limit not verified", "last reviewed")
+    return head, rows
 
 
 def _signed(book: Rulebook) -> Table:

@@ -88,7 +88,13 @@ def _applies(
         note = explain.partial(doc, issued, uncovered)
     apply_by = uncovered[0].start - timedelta(days=plan.lead_days)
     checklist = explain.work_checklist(record, home, trip.country, plan)
-    if over:
+    if over and not record.max_posting_verified:
+        assert record.max_posting_months is not None
+        last_day = posting_last_day(trip.start, record.max_posting_months)
+        text = base + explain.unverified_limit(record, last_day) + note
+        status, rules = Status.NEEDS_REVIEW, [*rules, "posting.limit_unverified"]
+        checklist.insert(0, "Check the agreement's posting limit with the home institution before applying.")
+    elif over:
         assert record.max_posting_months is not None
         last_day = posting_last_day(trip.start, record.max_posting_months)
         text = base + explain.over_limit(record, last_day) + note

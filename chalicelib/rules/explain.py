@@ -120,6 +120,15 @@ def over_limit(record: Record, last_day: date) -> str:
     return f", but it runs past {last_day.isoformat()}, the last day of the {months}-month limit.{route}"
 
 
+def unverified_limit(record: Record, last_day: date) -> str:
+    months = record.max_posting_months
+    return (
+        f", and it runs past {last_day.isoformat()}, the last day of a {months}-month limit that coverwatch "
+        "has not verified in the agreement's text: the real limit may be longer. Check it with the home "
+        "institution before deciding whether the agreement covers the whole posting."
+    )
+
+
 def apply_item(record: Record, home: str, plan: ApplyPlan) -> str:
     doc = record.document.value
     local = record.document_names.get(home)

@@ -78,6 +78,9 @@ class Record(Strict):
     """"signed": concluded but not yet in force; the engine never applies it and says when it starts."""
     signed_on: date | None = None
     max_posting_months: int | None = Field(ge=1)
+    max_posting_verified: bool = True
+    """False when the limit is a cautious stand-in not read in the agreement: a longer posting is then
+    sent for review instead of being declared over the limit."""
     document: DocumentType
     branches: tuple[Branch, ...] = Field(min_length=1)
     employment_types: tuple[EmploymentType, ...] = Field(min_length=1)

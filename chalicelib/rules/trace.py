@@ -24,6 +24,7 @@ PROCEDURAL = {
     "certificate.partial": "issued certificates cover only part of the trip; the rest is uncovered",
     "certificate.applied_pending": "an application for the uncovered days is recorded as pending",
     "apply_by.passed": "the apply-by date is before the decision date: apply now",
+    "posting.limit_unverified": "the trip runs past a posting limit coverwatch has not verified: review",
     "review.out_of_scope": "no instrument applies to this person or date; a human must review",
     "bilateral.not_in_rules": "the pair's bilateral agreements are not in coverwatch's data",
     "agreement.signed_not_in_force": "a signed agreement is never applied before it is in force",
@@ -66,7 +67,11 @@ def _record_facts(record: Record, home: str, exceeded: bool) -> tuple[Fact, ...]
     facts = [
         Fact("instrument", f"{record.title}, {record.article}", c.instrument),
         Fact("in force", f"since {since}{until}", c.in_force_since),
-        Fact("max period", months, c.max_posting_months),
+        Fact(
+            "max period",
+            months if record.max_posting_verified else f"{months} (not verified)",
+            c.max_posting_months,
+        ),
         Fact("document", doc, c.document),
         Fact("branches", ", ".join(record.branches), c.branches),
         Fact("scope", f"{who}; {', '.join(e.value for e in record.employment_types)}", c.personal_scope),

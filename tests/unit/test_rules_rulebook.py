@@ -263,3 +263,38 @@ def test_lookups_by_record_authority_and_position() -> None:
     assert book.record("nothing.here") is None
     assert book.authority("ZZ", DocumentType.A1) is None
     assert book.domestic_position("ZZ") is None
+
+
+def test_a_trip_past_an_unverified_limit_is_sent_for_review_not_declared_over(tmp_path: Path) -> None:
+    from chalicelib.models import Employee, Purpose, Status, Trip
+    from chalicelib.rules import assess
+
+    folder = _copy(tmp_path)
+
+    def unverify(doc: dict[str, Any]) -> None:
+        at = next(r for r in doc["records"] if r["id"] == "us.bilateral.AT")
+        at["max_posting_months"] = 12
+        at["max_posting_verified"] = False
+
+    _edit(folder, "us_bilateral.json", unverify)
+    book = load_rulebook(folder)
+    employee = Employee(id="e", name="E", home_country="US", nationalities=("US",), residence_country="US")
+
+    def trip(end: date) -> Trip:
+        return Trip(
+            id="t",
+            employee_id="e",
+            country="AT",
+            start=date(2027, 3, 1),
+            end=end,
+            purpose=Purpose.WORK,
+            confidence=1.0,
+        )
+
+    within = assess(trip(date(2028, 2, 29)), employee, [], date(2027, 1, 1), rulebook=book)
+    assert within.status is Status.CERTIFICATE_REQUIRED
+    past = assess(trip(date(2028, 3, 1)), employee, [], date(2027, 1, 1), rulebook=book)
+    assert past.status is Status.NEEDS_REVIEW
+    assert "posting.limit_unverified" in past.rule_ids
+    assert "not verified" in past.explanation
+    assert past.exceeds_max
