@@ -41,6 +41,8 @@ def _claims(rulebook: Rulebook, home: str, host: str) -> list[Completeness]:
     """
     if any(m.regime.precedence < BILATERAL for m in rulebook.matches(home, host)):
         return []
+    if rulebook.gap(home, host) is not None:  # a known instrument we do not model (e.g. Mercosur)
+        return []
     return [
         claim for regime in rulebook.regimes for claim in regime.complete_for if claim.country in (home, host)
     ]
