@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from chalice import Chalice, Response
 from chalice.app import Request, SQSEvent
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
@@ -17,6 +17,7 @@ from chalicelib.queries import OpenCasesQuery, stored_trip_json
 from chalicelib.store.repository import Repository
 
 app = Chalice(app_name="coverwatch")
+M = TypeVar("M", bound=BaseModel)
 SCAN_QUEUE = bootstrap.default_settings().queue_name
 
 
@@ -37,7 +38,16 @@ def _problem(body: dict[str, Any]) -> Response:
     )
 
 
-def _json_body() -> dict[str, Any] | Response:
+def _validated(model: type[M], data: object) -> M | Response:
+    """``data`` as ``model``, or a 400 problem naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return _problem(validation_problem(exc))
+
+
+def _body_as(model: type[M]) -> M | Response:
+    """The request body parsed as JSON and validated as ``model``, or a 400 problem."""
     raw = _request().raw_body or b""
     try:
         body = json.loads(raw)
@@ -45,18 +55,14 @@ def _json_body() -> dict[str, Any] | Response:
         return _problem(body_problem(f"body is not valid JSON: {exc}"))
     if not isinstance(body, dict):
         return _problem(body_problem("body must be a JSON object"))
-    return body
+    return _validated(model, body)
 
 
 @app.route("/v1/checks", methods=["POST"])
 def create_check() -> Response:
-    body = _json_body()
-    if isinstance(body, Response):
-        return body
-    try:
-        request = CheckRequest.model_validate(body)
-    except ValidationError as exc:
-        return _problem(validation_problem(exc))
+    request = _body_as(CheckRequest)
+    if isinstance(request, Response):
+        return request
     certificates = _repo().certificates_of(request.employee_id) if request.employee_id else []
     assessment = run_check(request, certificates, bootstrap.default_settings().decision_date())
     return Response(body=check_response(assessment), status_code=200)
@@ -65,13 +71,9 @@ def create_check() -> Response:
 @app.route("/v1/journeys", methods=["POST"])
 def create_journey_check() -> Response:
     """One decision per host country of a multi-country journey, plus an Art. 13 hint when it fits."""
-    body = _json_body()
-    if isinstance(body, Response):
-        return body
-    try:
-        request = JourneyRequest.model_validate(body)
-    except ValidationError as exc:
-        return _problem(validation_problem(exc))
+    request = _body_as(JourneyRequest)
+    if isinstance(request, Response):
+        return request
     certificates, history = [], []
     if request.employee_id:
         certificates = _repo().certificates_of(request.employee_id)
@@ -83,10 +85,9 @@ def create_journey_check() -> Response:
 @app.route("/v1/open-cases", methods=["GET"])
 def list_open_cases() -> Response:
     """Trips starting in [from, to] that still lack a certificate ("who travels without an A1?")."""
-    try:
-        query = OpenCasesQuery.model_validate(_request().query_params or {})
-    except ValidationError as exc:
-        return _problem(validation_problem(exc))
+    query = _validated(OpenCasesQuery, _request().query_params or {})
+    if isinstance(query, Response):
+        return query
     trips = _repo().trips_lacking_certificate(query.from_, query.to)
     return Response(body={"trips": [stored_trip_json(t) for t in trips]}, status_code=200)
 

@@ -52,16 +52,21 @@ def _employee(request: CheckRequest | JourneyRequest) -> Employee:
 
 def run_check(request: CheckRequest, certificates: Sequence[Certificate], decided_on: date) -> Assessment:
     employee = _employee(request)
-    trip = Trip(
-        id="check",
+    trip = _trip("check", employee, request)
+    return assess(trip, employee, certificates, decided_on)
+
+
+def _trip(trip_id: str, employee: Employee, stay: CheckRequest | JourneyLeg) -> Trip:
+    """A trip the caller states as fact (confidence 1), not one detected in a calendar."""
+    return Trip(
+        id=trip_id,
         employee_id=employee.id,
-        country=request.host_country,
-        start=request.start,
-        end=request.end,
-        purpose=request.purpose,
+        country=stay.host_country,
+        start=stay.start,
+        end=stay.end,
+        purpose=stay.purpose,
         confidence=1.0,
     )
-    return assess(trip, employee, certificates, decided_on)
 
 
 def check_response(assessment: Assessment) -> dict[str, Any]:
@@ -104,18 +109,7 @@ def run_journey(
 ) -> dict[str, Any]:
     """One assessment per leg, and an Art. 13 suggestion from ``history`` plus the legs when it fits."""
     employee = _employee(request)
-    legs = [
-        Trip(
-            id=f"leg-{i}",
-            employee_id=employee.id,
-            country=leg.host_country,
-            start=leg.start,
-            end=leg.end,
-            purpose=leg.purpose,
-            confidence=1.0,
-        )
-        for i, leg in enumerate(request.legs, start=1)
-    ]
+    legs = [_trip(f"leg-{i}", employee, leg) for i, leg in enumerate(request.legs, start=1)]
     decisions = assess_journey(legs, employee, certificates, decided_on)
     suggestion = suggest_multi_state([*history, *legs], employee, decided_on)
     return {
