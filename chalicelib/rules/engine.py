@@ -51,19 +51,22 @@ def _applies(
     rules = [record.rule_id, *sel.rule_ids, *plan.rule_ids]
     over = exceeds(trip.start, trip.end, record.max_posting_months)
     base = explain.basis(record, trip, sel.scope_note)
-    issued = (
-        periods.relevant(
+
+    def recorded(status: CertificateStatus) -> list[Certificate]:
+        """The employee's certificates of this document, home and host with ``status`` on the trip."""
+        if not certificates:
+            return []
+        return periods.relevant(
             certificates,
             document=doc,
             home=home,
             host=trip.country,
-            status=CertificateStatus.ISSUED,
+            status=status,
             start=trip.start,
             end=trip.end,
         )
-        if certificates
-        else []
-    )
+
+    issued = recorded(CertificateStatus.ISSUED)
     uncovered = periods.gaps(trip.start, trip.end, issued)
     if not uncovered:
         carry = (f"Carry a copy of {doc.value} certificate {issued[0].id} during the trip.", explain.HEALTH)
@@ -101,19 +104,7 @@ def _applies(
         status, rules = Status.EXCEEDS_MAXIMUM, [*rules, "posting.exceeds_maximum"]
         checklist.insert(0, "Ask the home institution about an exception before the posting starts.")
     else:
-        applied = (
-            periods.relevant(
-                certificates,
-                document=doc,
-                home=home,
-                host=trip.country,
-                status=CertificateStatus.APPLIED,
-                start=trip.start,
-                end=trip.end,
-            )
-            if certificates
-            else []
-        )
+        applied = recorded(CertificateStatus.APPLIED)
         pending = applied[0] if applied and periods.within(uncovered, applied) else None
         text = base + explain.required(
             record, home, apply_by=apply_by, decided_on=decided_on, pending=pending, plan=plan, partly=note
