@@ -126,6 +126,15 @@ class CalendarEvent(Model):
     all_day: bool = False
     kind: EventKind = EventKind.EVENT
     cancelled: bool = False
+    address: str | None = Field(default=None, max_length=500)
+    """A structured postal address flattened to one line (Graph ``location.address``, JSON-LD address)."""
+    coordinates: tuple[float, float] | None = None
+    """Latitude and longitude where the source gives them (Graph, ICS GEO, JSON-LD geo)."""
+    show_as: str | None = Field(default=None, max_length=40)
+    """The source's free/busy value (``oof``, ``workingElsewhere``, ``transparent`` ...)."""
+    categories: tuple[str, ...] = ()
+    changed: str | None = Field(default=None, max_length=200)
+    """The source's change marker (ETag, lastModifiedDateTime, ``updated``, SEQUENCE)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -293,6 +302,17 @@ class Alert(Model):
     subject: str
     text: str
     html: str
+
+
+class Connection(Model):
+    """One calendar or feed coverwatch reads for one employee."""
+
+    id: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_.:@#/+=-]+$")
+    employee_id: str = Field(min_length=1, max_length=128)
+    source: SourceKind
+    account: str = Field(min_length=1, max_length=2048)
+    """Mailbox id or UPN (Graph), user e-mail (Google), feed URL or file path (ICS)."""
+    calendar_id: str = Field(default="primary", min_length=1, max_length=256)
 
 
 class SyncState(Model):
