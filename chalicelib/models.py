@@ -315,6 +315,22 @@ class Connection(Model):
     calendar_id: str = Field(default="primary", min_length=1, max_length=256)
 
 
+class Channel(Model):
+    """A push subscription: a Graph subscription or a Google watch channel, tied to one connection.
+
+    The shared secret (Graph ``clientState``, Google channel token) is kept only as a SHA-256 digest:
+    enough to check a notification, useless to someone who reads the table.
+    """
+
+    id: str = Field(min_length=1, max_length=256)
+    source: SourceKind
+    connection_id: str = Field(min_length=1, max_length=256)
+    secret_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: datetime
+    resource_id: str | None = Field(default=None, max_length=512)
+    """Google's ``resourceId`` (needed to stop a channel); None for Graph."""
+
+
 class SyncState(Model):
     """Where the last read of one calendar connection stopped (delta link, sync token, ETag)."""
 

@@ -17,7 +17,16 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.models import Assessment, Certificate, Employee, SyncState, Trip
+from chalicelib.models import (
+    Assessment,
+    CalendarEvent,
+    Certificate,
+    Channel,
+    Connection,
+    Employee,
+    SyncState,
+    Trip,
+)
 from chalicelib.store import retention
 from chalicelib.store.schema import GSI_OPEN_CASES, OPEN_CASES_PK, TTL_ATTRIBUTE
 
@@ -53,6 +62,16 @@ class Repository(Protocol):
     def get_sync_state(self, connection_id: str) -> SyncState | None: ...
     def save_sync_state(self, state: SyncState) -> SyncState: ...
     def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool: ...
+    def put_connection(self, connection: Connection) -> None: ...
+    def get_connection(self, connection_id: str) -> Connection | None: ...
+    def connections_of(self, employee_id: str) -> list[Connection]: ...
+    def put_channel(self, channel: Channel) -> None: ...
+    def get_channel(self, channel_id: str) -> Channel | None: ...
+    def delete_channel(self, channel_id: str) -> None: ...
+    def events_of(self, connection_id: str) -> list[CalendarEvent]: ...
+    def apply_event_changes(
+        self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
+    ) -> int: ...
     def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None: ...
     def release_alert(self, employee_id: str, key: str) -> None: ...
 
@@ -236,6 +255,89 @@ class DynamoRepository:
     def release_alert(self, employee_id: str, key: str) -> None:
         """Undo a claim whose e-mail could not be sent, so the next run tries again."""
         self._db.delete_item(TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")})
+
+    # connections, channels and the events read from them ----------------------------------------
+    def put_connection(self, connection: Connection) -> None:
+        data = _s(connection.model_dump_json())
+        self._db.put_item(
+            TableName=self._table,
+            Item={"PK": _s(f"CONN#{connection.id}"), "SK": _s("CONNECTION"), "data": data},
+        )
+        self._db.put_item(
+            TableName=self._table,
+            Item={"PK": _emp(connection.employee_id), "SK": _s(f"CONN#{connection.id}"), "data": data},
+        )
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(f"CONN#{connection_id}"), "SK": _s("CONNECTION")},
+            ConsistentRead=True,
+        ).get("Item")
+        return Connection.model_validate_json(item["data"]["S"]) if item else None
+
+    def connections_of(self, employee_id: str) -> list[Connection]:
+        return [
+            Connection.model_validate_json(i["data"]["S"]) for i in self._query_prefix(employee_id, "CONN#")
+        ]
+
+    def put_channel(self, channel: Channel) -> None:
+        expires = int(channel.expires_at.timestamp()) + retention.ALERT_DAYS * 86400
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _s(f"CHAN#{channel.id}"),
+                "SK": _s("CHANNEL"),
+                "data": _s(channel.model_dump_json()),
+                TTL_ATTRIBUTE: _n(expires),
+            },
+        )
+
+    def get_channel(self, channel_id: str) -> Channel | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(f"CHAN#{channel_id}"), "SK": _s("CHANNEL")},
+            ConsistentRead=True,
+        ).get("Item")
+        return Channel.model_validate_json(item["data"]["S"]) if item else None
+
+    def delete_channel(self, channel_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key={"PK": _s(f"CHAN#{channel_id}"), "SK": _s("CHANNEL")})
+
+    def events_of(self, connection_id: str) -> list[CalendarEvent]:
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={":pk": _s(f"CONN#{connection_id}"), ":prefix": _s("EVT#")},
+            ConsistentRead=True,
+        )
+        return [CalendarEvent.model_validate_json(i["data"]["S"]) for i in items]
+
+    def apply_event_changes(
+        self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
+    ) -> int:
+        """Upsert ``changed``, delete ``removed`` (or everything not in ``changed`` when replacing);
+        returns the number of writes. Only normalised fields are stored, never bodies or attendees."""
+        pk = _s(f"CONN#{connection_id}")
+        gone = set(removed)
+        if replace_all:
+            keep = {e.uid for e in changed}
+            gone |= {e.uid for e in self.events_of(connection_id) if e.uid not in keep}
+        writes = 0
+        for event in changed:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "PK": pk,
+                    "SK": _s(f"EVT#{event.uid}"),
+                    "data": _s(event.model_dump_json()),
+                    TTL_ATTRIBUTE: _n(retention.event_expires_at(event.end.date())),
+                },
+            )
+            writes += 1
+        for uid in sorted(gone):
+            self._db.delete_item(TableName=self._table, Key={"PK": pk, "SK": _s(f"EVT#{uid}")})
+            writes += 1
+        return writes
 
     # helpers ----------------------------------------------------------------------------------
     def _query_prefix(self, employee_id: str, prefix: str) -> list[dict[str, Any]]:

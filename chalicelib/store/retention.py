@@ -8,6 +8,9 @@ Why these periods:
 - A certificate record lives as long as the trips it proves: the same rule, from its validity end.
 - Alert records exist only to stop duplicate e-mails: 400 days after they were sent.
 - Calendar sync state is refreshed on every sync; 90 days without a sync means the connection is gone.
+- Normalised calendar events (title, place, times: what detection re-reads when a calendar changes)
+  expire 90 days after they end, past the 30-day look-back of a sync window.
+- Push channels (Graph subscriptions, Google watch channels) expire 400 days after their own expiry.
 - Employee profiles carry no TTL: they are deleted when the employee leaves (the HR system tells us).
 """
 
@@ -38,3 +41,10 @@ def alert_expires_at(sent_on: date) -> int:
 
 def sync_state_expires_at(synced_on: date) -> int:
     return _epoch(synced_on + timedelta(days=SYNC_STATE_DAYS))
+
+
+EVENT_DAYS_AFTER_END = 90
+
+
+def event_expires_at(event_end: date) -> int:
+    return _epoch(event_end + timedelta(days=EVENT_DAYS_AFTER_END))

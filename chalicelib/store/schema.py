@@ -9,12 +9,17 @@ Key design (one table, generic keys):
 | trip + assessment | ``EMP#<id>``       | ``TRIP#<trip id>`` | ``NOCERT`` / ``<start>#<emp id>#<trip id>`` |
 | alert sent        | ``EMP#<id>``       | ``ALERT#<key>``    | –                                           |
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
+| connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copy under ``EMP#<id>`` / ``CONN#<id>``) |
+| calendar event    | ``CONN#<conn id>`` | ``EVT#<uid>``      | –                                           |
+| push channel      | ``CHAN#<id>``      | ``CHANNEL``        | –                                           |
 
 - "trips of an employee": Query PK = EMP#id, SK begins_with TRIP#.
 - "trips starting between two dates that still lack a certificate": Query GSI1 with GSI1PK = NOCERT and
   GSI1SK BETWEEN the two dates; the GSI attributes exist only while a certificate is missing, so the
   index holds exactly the open cases.
 - "sync state of a calendar": GetItem PK = SYNC#id, SK = STATE.
+- "events read from a calendar": Query PK = CONN#id, SK begins_with EVT# (normalised fields only).
+- "which connection does this notification concern": GetItem PK = CHAN#id.
 Every item carries ``expires_at`` (epoch seconds) for DynamoDB TTL; see retention.py.
 """
 

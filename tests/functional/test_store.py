@@ -107,3 +107,52 @@ def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws
     assert set(kinds) == {"TRIP", "CERT", "ALERT", "STATE"}
     # a 2027 trip is kept until the end of 2031 (four years after the year it ended)
     assert kinds["TRIP"] == int(datetime(2031, 12, 31, tzinfo=UTC).timestamp())
+
+
+def test_events_of_a_connection_are_upserted_removed_and_replaced(repo: DynamoRepository) -> None:
+    from datetime import datetime
+
+    from chalicelib.models import CalendarEvent
+
+    def event(uid: str, day: int) -> CalendarEvent:
+        return CalendarEvent(
+            source=SourceKind.GRAPH,
+            calendar_id="anna",
+            uid=uid,
+            title="Workshop",
+            location="Paris",
+            start=datetime(2027, 3, day, 9),
+            end=datetime(2027, 3, day, 17),
+        )
+
+    assert repo.apply_event_changes("c1", [event("a", 1), event("b", 2)], [], replace_all=True) == 2
+    assert repo.apply_event_changes("c1", [event("a", 3)], ["b"], replace_all=False) == 2
+    assert [(e.uid, e.start.day) for e in repo.events_of("c1")] == [("a", 3)]
+    # a full re-sync drops what the source no longer has
+    assert repo.apply_event_changes("c1", [event("c", 4)], [], replace_all=True) == 2
+    assert [e.uid for e in repo.events_of("c1")] == ["c"]
+    assert repo.events_of("other") == []
+
+
+def test_connections_and_channels_round_trip(repo: DynamoRepository) -> None:
+    from datetime import datetime
+
+    from chalicelib.models import Channel, Connection
+
+    conn = Connection(
+        id="graph:anna", employee_id="emp-1", source=SourceKind.GRAPH, account="anna@example.com"
+    )
+    repo.put_connection(conn)
+    assert repo.get_connection("graph:anna") == conn
+    assert repo.connections_of("emp-1") == [conn]
+    chan = Channel(
+        id="sub-1",
+        source=SourceKind.GRAPH,
+        connection_id="graph:anna",
+        secret_sha256="0" * 64,
+        expires_at=datetime(2027, 3, 1, tzinfo=UTC),
+    )
+    repo.put_channel(chan)
+    assert repo.get_channel("sub-1") == chan
+    repo.delete_channel("sub-1")
+    assert repo.get_channel("sub-1") is None
