@@ -6,18 +6,30 @@ import json
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from chalice import Chalice, Response
-from chalice.app import Request, SQSEvent
+from chalice import Chalice, Rate, Response
+from chalice.app import CloudWatchEvent, Request, SQSEvent
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
-from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, validation_problem
+from chalicelib.directory import ConnectionRequest, connection_for
+from chalicelib.jobs import SyncJob, enqueue_sync
+from chalicelib.models import Certificate, Employee
+from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
 from chalicelib.queries import OpenCasesQuery, stored_trip_json
+from chalicelib.scan import reassess_employee
 from chalicelib.store.repository import Repository
 
 app = Chalice(app_name="coverwatch")
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Body(BaseModel):
+    """Any JSON object; the route validates it against the real model once the path id is merged in."""
+
+    model_config = {"extra": "allow"}
+
+
 SCAN_QUEUE = bootstrap.default_settings().queue_name
 
 
@@ -92,11 +104,78 @@ def list_open_cases() -> Response:
     return Response(body={"trips": [stored_trip_json(t) for t in trips]}, status_code=200)
 
 
+@app.route("/v1/employees/{employee_id}", methods=["PUT"])
+def put_employee(employee_id: str) -> Response:
+    """Create or replace an employee record (from an HRIS); their stored trips are decided again."""
+    body = _body_as(_Body)
+    if isinstance(body, Response):
+        return body
+    employee = _validated(Employee, {**body.model_dump(), "id": employee_id})
+    if isinstance(employee, Response):
+        return employee
+    _repo().put_employee(employee)
+    report = reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
+    return Response(
+        body={"employee": employee.model_dump(mode="json"), "trips": len(report.results)}, status_code=200
+    )
+
+
+@app.route("/v1/certificates/{certificate_id}", methods=["PUT"])
+def put_certificate(certificate_id: str) -> Response:
+    """Record an A1 / CoC (applied or issued); the employee's trips are decided again at once."""
+    body = _body_as(_Body)
+    if isinstance(body, Response):
+        return body
+    certificate = _validated(Certificate, {**body.model_dump(), "id": certificate_id})
+    if isinstance(certificate, Response):
+        return certificate
+    employee = _repo().get_employee(certificate.employee_id)
+    if employee is None:
+        return _problem(not_found_problem("employee_id", f"no employee {certificate.employee_id!r}"))
+    _repo().put_certificate(certificate)
+    report = reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
+    trips = [
+        {"trip_id": r.trip.id, "country": r.trip.country, "status": r.assessment.status.value}
+        for r in report.results
+    ]
+    return Response(
+        body={"certificate": certificate.model_dump(mode="json"), "trips": trips}, status_code=200
+    )
+
+
+@app.route("/v1/employees/{employee_id}/connections", methods=["POST"])
+def connect_calendar(employee_id: str) -> Response:
+    """Connect an Outlook mailbox, a Google calendar or an ICS feed; its first sync is queued."""
+    request = _body_as(ConnectionRequest)
+    if isinstance(request, Response):
+        return request
+    if _repo().get_employee(employee_id) is None:
+        return _problem(not_found_problem("employee_id", f"no employee {employee_id!r}; PUT it first"))
+    connection = connection_for(employee_id, request)
+    _repo().put_connection(connection)
+    settings = bootstrap.default_settings()
+    enqueue_sync(
+        bootstrap.aws_client("sqs", settings),
+        bootstrap.queue_url(settings),
+        [SyncJob(connection_id=connection.id, reason="manual")],
+    )
+    return Response(body={"connection": connection.model_dump(mode="json")}, status_code=201)
+
+
 @app.route("/v1/employees/{employee_id}/trips", methods=["GET"])
 def list_employee_trips(employee_id: str) -> Response:
     return Response(
         body={"trips": [stored_trip_json(t) for t in _repo().trips_of(employee_id)]}, status_code=200
     )
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def fan_out_syncs(event: CloudWatchEvent) -> dict[str, int]:
+    """Queue one sync job per connection; unchanged calendars cost one provider request each."""
+    settings = bootstrap.default_settings()
+    jobs = [SyncJob(connection_id=c.id, reason="schedule") for c in _repo().all_connections()]
+    sent = enqueue_sync(bootstrap.aws_client("sqs", settings), bootstrap.queue_url(settings), jobs)
+    return {"connections": len(jobs), "queued": sent}
 
 
 @app.on_sqs_message(queue=SCAN_QUEUE, batch_size=10)

@@ -92,3 +92,10 @@ def scan_deps(settings: Settings) -> ScanDeps:
         hr_email=settings.hr_email,
         decided_on=settings.decision_date(),
     )
+
+
+@lru_cache(maxsize=4)
+def queue_url(settings: Settings) -> str:
+    """The scan queue's URL, looked up once per process."""
+    url: str = aws_client("sqs", settings).get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
+    return url

@@ -35,3 +35,13 @@ def body_problem(detail: str) -> dict[str, Any]:
         "detail": detail,
         "errors": [{"field": "(body)", "message": detail}],
     }
+
+
+def not_found_problem(field: str, detail: str) -> dict[str, Any]:
+    return {
+        "type": "urn:coverwatch:problem:not-found",
+        "title": "A record the request refers to does not exist",
+        "status": 404,
+        "detail": detail,
+        "errors": [{"field": field, "message": detail}],
+    }

@@ -74,7 +74,21 @@ class UnknownEmployeeError(LookupError):
 def scan_employee(employee: Employee, events: Sequence[CalendarEvent], deps: ScanDeps) -> ScanReport:
     report = ScanReport(employee=employee)
     trips = detect_trips(employee.id, employee.home_country, events)
+    report.results = _decide(employee, trips, deps)
+    report.cancelled = _cancel_vanished(employee, {t.id for t in trips}, deps)
+    return report
+
+
+def reassess_employee(employee: Employee, deps: ScanDeps) -> ScanReport:
+    """Decide the stored trips again (a certificate or the profile changed); calendars are not re-read."""
+    trips = [s.trip for s in deps.repo.trips_of(employee.id) if not s.trip.cancelled]
+    return ScanReport(employee=employee, results=_decide(employee, trips, deps))
+
+
+def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[TripResult]:
+    """Assess, store and (once) alert each trip; the side effects are idempotent."""
     certificates = deps.repo.certificates_of(employee.id)
+    results = []
     for trip in trips:
         assessment = assess(trip, employee, certificates, deps.decided_on)
         write = deps.repo.save_trip(trip, assessment)
@@ -82,9 +96,8 @@ def scan_employee(employee: Employee, events: Sequence[CalendarEvent], deps: Sca
         if assessment.lacks_certificate and trip.end >= deps.decided_on:
             alert = build_alert(AlertFacts(employee, trip, assessment), deps.hr_email)
             alerted = send_once(alert, deps.repo, deps.notifier, deps.decided_on)
-        report.results.append(TripResult(trip, assessment, write, alerted))
-    report.cancelled = _cancel_vanished(employee, {t.id for t in trips}, deps)
-    return report
+        results.append(TripResult(trip, assessment, write, alerted))
+    return results
 
 
 def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list[Trip]:

@@ -28,7 +28,7 @@ from chalicelib.models import (
     Trip,
 )
 from chalicelib.store import retention
-from chalicelib.store.schema import GSI_OPEN_CASES, OPEN_CASES_PK, TTL_ATTRIBUTE
+from chalicelib.store.schema import ALL_CONNECTIONS, GSI_OPEN_CASES, OPEN_CASES_PK, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -65,6 +65,7 @@ class Repository(Protocol):
     def put_connection(self, connection: Connection) -> None: ...
     def get_connection(self, connection_id: str) -> Connection | None: ...
     def connections_of(self, employee_id: str) -> list[Connection]: ...
+    def all_connections(self) -> list[Connection]: ...
     def put_channel(self, channel: Channel) -> None: ...
     def get_channel(self, channel_id: str) -> Channel | None: ...
     def delete_channel(self, channel_id: str) -> None: ...
@@ -263,10 +264,17 @@ class DynamoRepository:
             TableName=self._table,
             Item={"PK": _s(f"CONN#{connection.id}"), "SK": _s("CONNECTION"), "data": data},
         )
-        self._db.put_item(
-            TableName=self._table,
-            Item={"PK": _emp(connection.employee_id), "SK": _s(f"CONN#{connection.id}"), "data": data},
+        for pk in (_emp(connection.employee_id), _s(ALL_CONNECTIONS)):
+            self._db.put_item(
+                TableName=self._table, Item={"PK": pk, "SK": _s(f"CONN#{connection.id}"), "data": data}
+            )
+
+    def all_connections(self) -> list[Connection]:
+        """Every connection, for the scheduler's fan-out (one partition; fine for tens of thousands)."""
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": _s(ALL_CONNECTIONS)}
         )
+        return [Connection.model_validate_json(i["data"]["S"]) for i in items]
 
     def get_connection(self, connection_id: str) -> Connection | None:
         item = self._db.get_item(

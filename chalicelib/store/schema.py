@@ -9,7 +9,7 @@ Key design (one table, generic keys):
 | trip + assessment | ``EMP#<id>``       | ``TRIP#<trip id>`` | ``NOCERT`` / ``<start>#<emp id>#<trip id>`` |
 | alert sent        | ``EMP#<id>``       | ``ALERT#<key>``    | –                                           |
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
-| connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copy under ``EMP#<id>`` / ``CONN#<id>``) |
+| connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copies: ``EMP#<id>``, ``CONNECTIONS``)    |
 | calendar event    | ``CONN#<conn id>`` | ``EVT#<uid>``      | –                                           |
 | push channel      | ``CHAN#<id>``      | ``CHANNEL``        | –                                           |
 
@@ -29,6 +29,8 @@ from typing import Any
 
 GSI_OPEN_CASES = "GSI1"
 OPEN_CASES_PK = "NOCERT"
+ALL_CONNECTIONS = "CONNECTIONS"
+"""Partition holding a copy of every connection, for the scheduler's fan-out."""
 TTL_ATTRIBUTE = "expires_at"
 
 
