@@ -14,11 +14,13 @@ from chalicelib import bootstrap
 from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
 from chalicelib.directory import ConnectionRequest, connection_for
 from chalicelib.jobs import SyncJob, enqueue_sync
-from chalicelib.models import Certificate, Employee
+from chalicelib.models import CalendarEvent, Certificate, Employee, SourceKind
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
 from chalicelib.queries import OpenCasesQuery, stored_trip_json
+from chalicelib.routes import bookings as bookings_routes
 from chalicelib.scan import reassess_employee
 from chalicelib.store.repository import Repository
+from chalicelib.sync import accept_bookings
 
 app = Chalice(app_name="coverwatch")
 M = TypeVar("M", bound=BaseModel)
@@ -169,11 +171,24 @@ def list_employee_trips(employee_id: str) -> Response:
     )
 
 
+def _on_bookings(employee_id: str, events: list[CalendarEvent], cancelled_uids: list[str]) -> None:
+    accept_bookings(employee_id, events, cancelled_uids, bootstrap.scan_deps(bootstrap.default_settings()))
+
+
+app.register_blueprint(bookings_routes.bp)
+bookings_routes.configure(bookings_routes.BookingsDeps(on_bookings=_on_bookings))
+app.api.binary_types.append("message/rfc822")
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def fan_out_syncs(event: CloudWatchEvent) -> dict[str, int]:
     """Queue one sync job per connection; unchanged calendars cost one provider request each."""
     settings = bootstrap.default_settings()
-    jobs = [SyncJob(connection_id=c.id, reason="schedule") for c in _repo().all_connections()]
+    jobs = [
+        SyncJob(connection_id=c.id, reason="schedule")
+        for c in _repo().all_connections()
+        if c.source is not SourceKind.BOOKING  # bookings are pushed to us, never pulled
+    ]
     sent = enqueue_sync(bootstrap.aws_client("sqs", settings), bootstrap.queue_url(settings), jobs)
     return {"connections": len(jobs), "queued": sent}
 

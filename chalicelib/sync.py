@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.connectors.base import CalendarSource, ConnectorError, SyncWindow
 from chalicelib.jobs import SyncJob
-from chalicelib.models import CalendarEvent, SourceKind, SourceProblem, SyncState
+from chalicelib.models import CalendarEvent, Connection, SourceKind, SourceProblem, SyncState
 from chalicelib.scan import ScanDeps, ScanReport, UnknownEmployeeError, scan_employee
 
 LOOK_BACK_DAYS = 30
@@ -78,14 +78,47 @@ def sync_connection(
             }
         )
     )
-    employee = repo.get_employee(connection.employee_id)
+    report = rescan_employee(connection.employee_id, deps)
+    report.problems = list(problems)
+    return SyncOutcome(connection.id, False, result.requests, writes, problems, report)
+
+
+def rescan_employee(employee_id: str, deps: ScanDeps) -> ScanReport:
+    """Rebuild an employee's trips from the stored events of all their connections (and bookings)."""
+    repo = deps.repo
+    employee = repo.get_employee(employee_id)
     if employee is None:
-        raise UnknownEmployeeError(
-            f"connection {connection.id} names unknown employee {connection.employee_id!r}"
-        )
+        raise UnknownEmployeeError(f"no employee with id {employee_id!r}")
     events: list[CalendarEvent] = []
     for each in repo.connections_of(employee.id):
         events.extend(repo.events_of(each.id))
-    report = scan_employee(employee, events, deps)
-    report.problems = list(problems)
-    return SyncOutcome(connection.id, False, result.requests, writes, problems, report)
+    return scan_employee(employee, events, deps)
+
+
+def accept_bookings(
+    employee_id: str, events: list[CalendarEvent], cancelled_uids: list[str], deps: ScanDeps
+) -> ScanReport | None:
+    """Store booking segments under the employee's booking connection and re-decide their trips.
+
+    A re-sent confirmation has the same uids and changes nothing; a cancellation removes its segments.
+    Returns None when nothing changed.
+    """
+    repo = deps.repo
+    if repo.get_employee(employee_id) is None:
+        raise UnknownEmployeeError(f"no employee with id {employee_id!r}")
+    connection = Connection(
+        id=f"booking-{employee_id}",
+        employee_id=employee_id,
+        source=SourceKind.BOOKING,
+        account="bookings",
+        calendar_id="bookings",
+    )
+    if repo.get_connection(connection.id) is None:
+        repo.put_connection(connection)
+    held = {e.uid: e for e in repo.events_of(connection.id)}
+    changed = [e for e in events if not e.cancelled and held.get(e.uid) != e]
+    removed = [uid for uid in cancelled_uids if uid in held]
+    if not changed and not removed:
+        return None
+    repo.apply_event_changes(connection.id, changed, removed, replace_all=False)
+    return rescan_employee(employee_id, deps)

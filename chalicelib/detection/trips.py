@@ -37,7 +37,7 @@ from enum import Enum
 
 from chalicelib.countries import normalize_country
 from chalicelib.detection.places import PlaceMatch, is_non_place, resolve_place
-from chalicelib.models import CalendarEvent, EventKind, Evidence, Purpose, Trip
+from chalicelib.models import CalendarEvent, EventKind, Evidence, Purpose, SourceKind, Trip
 
 MAX_GAP_DAYS = 2
 _TITLE_ONLY_FACTOR = 0.8
@@ -178,6 +178,8 @@ def _role(event: CalendarEvent, is_flight: bool) -> _Role:
     title = event.title
     if is_flight:
         return _Role.TRAVEL
+    if event.source is SourceKind.BOOKING and "event" not in event.categories:
+        return _Role.TRAVEL  # a booked flight, train, hotel or car says where, not why
     if _HOLIDAY.search(title):
         return _Role.HOLIDAY
     if _WORK.search(title):

@@ -1,0 +1,1 @@
+"""HTTP routes beyond the core API, as Chalice blueprints registered by app.py."""
