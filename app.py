@@ -18,9 +18,10 @@ from chalicelib.models import CalendarEvent, Certificate, Employee, SourceKind
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
 from chalicelib.queries import OpenCasesQuery, stored_trip_json
 from chalicelib.routes import bookings as bookings_routes
+from chalicelib.routes import calendar_upload, google_webhook, graph_webhook
 from chalicelib.scan import reassess_employee
 from chalicelib.store.repository import Repository
-from chalicelib.sync import accept_bookings
+from chalicelib.sync import accept_bookings, accept_upload
 
 app = Chalice(app_name="coverwatch")
 M = TypeVar("M", bound=BaseModel)
@@ -175,9 +176,17 @@ def _on_bookings(employee_id: str, events: list[CalendarEvent], cancelled_uids: 
     accept_bookings(employee_id, events, cancelled_uids, bootstrap.scan_deps(bootstrap.default_settings()))
 
 
+def _on_upload(connection_id: str, events: list[CalendarEvent]) -> None:
+    accept_upload(connection_id, events, bootstrap.scan_deps(bootstrap.default_settings()))
+
+
 app.register_blueprint(bookings_routes.bp)
 bookings_routes.configure(bookings_routes.BookingsDeps(on_bookings=_on_bookings))
-app.api.binary_types.append("message/rfc822")
+app.register_blueprint(calendar_upload.bp)
+app.register_blueprint(google_webhook.bp)
+app.register_blueprint(graph_webhook.bp)
+calendar_upload.configure(calendar_upload.UploadDeps(on_upload=_on_upload))
+app.api.binary_types.extend(["message/rfc822", "text/calendar"])
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
@@ -198,6 +207,8 @@ def scan_worker(event: SQSEvent) -> dict[str, Any]:
     """Scan one employee per message; failed messages are reported back so only they are retried."""
     from chalicelib.worker import process_messages
 
-    deps = bootstrap.scan_deps(bootstrap.default_settings())
+    settings = bootstrap.default_settings()
     messages = ((record.to_dict()["messageId"], record.body) for record in event)
-    return process_messages(messages, deps).batch_item_failures()
+    return process_messages(
+        messages, bootstrap.scan_deps(settings), bootstrap.sources(settings)
+    ).batch_item_failures()

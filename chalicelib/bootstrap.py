@@ -9,6 +9,7 @@ Tests and the demo build ``Settings`` explicitly and pass them in; Lambda handle
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -17,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.alerts.notifier import Notifier
+    from chalicelib.connectors.base import CalendarSource
+    from chalicelib.connectors.graph_subscriptions import GraphSubscriptions
+    from chalicelib.models import SourceKind
     from chalicelib.scan import ScanDeps
     from chalicelib.store.repository import Repository
 
@@ -32,6 +36,14 @@ class Settings:
     endpoint_url: str | None = None
     today: date | None = None
     """Fixed decision date (tests, reproducible demos); None means the real current date in UTC."""
+    graph_secret_id: str | None = None
+    """Secrets Manager id of the Graph app credentials; None = Outlook connections are not read."""
+    graph_notification_url: str | None = None
+    """Public HTTPS address of /v1/webhooks/graph, for change-notification subscriptions."""
+    google_secret_id: str | None = None
+    """Secrets Manager id of the Google service-account key; None = Google connections are not read."""
+    google_webhook_url: str | None = None
+    """Public HTTPS address of /v1/webhooks/google, for watch channels."""
 
     def decision_date(self) -> date:
         return self.today or datetime.now(UTC).date()
@@ -51,6 +63,10 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         outbox_dir=Path(outbox) if outbox else None,
         endpoint_url=e.get("AWS_ENDPOINT_URL") or None,
         today=date.fromisoformat(today) if today else None,
+        graph_secret_id=e.get("COVERWATCH_GRAPH_SECRET") or None,
+        graph_notification_url=e.get("COVERWATCH_GRAPH_WEBHOOK_URL") or None,
+        google_secret_id=e.get("COVERWATCH_GOOGLE_SECRET") or None,
+        google_webhook_url=e.get("COVERWATCH_GOOGLE_WEBHOOK_URL") or None,
     )
 
 
@@ -99,3 +115,60 @@ def queue_url(settings: Settings) -> str:
     """The scan queue's URL, looked up once per process."""
     url: str = aws_client("sqs", settings).get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
     return url
+
+
+@lru_cache(maxsize=2)
+def sources(settings: Settings) -> dict[SourceKind, CalendarSource]:
+    """The connectors of this process, built once (msal and Google keep their tokens between syncs).
+
+    Graph and Google are built on first use and only when their secret is configured, so the API
+    function and local runs without credentials never import msal or google-api-python-client.
+    """
+    from chalicelib.connectors.registry import LazySource, build_sources
+    from chalicelib.models import SourceKind
+
+    extra: dict[SourceKind, CalendarSource] = {}
+    if settings.graph_secret_id:
+        graph_secret = settings.graph_secret_id
+
+        def graph() -> CalendarSource:
+            from chalicelib.connectors.graph import GraphCalendarSource
+            from chalicelib.connectors.graph_auth import graph_auth_from_secret
+
+            return GraphCalendarSource(
+                graph_auth_from_secret(aws_client("secretsmanager", settings), graph_secret)
+            )
+
+        extra[SourceKind.GRAPH] = LazySource(graph)
+    if settings.google_secret_id:
+        secret_id = settings.google_secret_id
+
+        def google() -> CalendarSource:
+            from chalicelib.connectors.google import GoogleCalendarSource
+            from chalicelib.connectors.google_auth import GoogleServices
+
+            return GoogleCalendarSource(
+                GoogleServices.from_secret(aws_client("secretsmanager", settings), secret_id)
+            )
+
+        extra[SourceKind.GOOGLE] = LazySource(google)
+    return build_sources(extra)
+
+
+def graph_subscriptions(settings: Settings) -> Callable[[], GraphSubscriptions] | None:
+    """A factory for the Graph subscription manager, or None when Graph is not configured."""
+    secret_id, url = settings.graph_secret_id, settings.graph_notification_url
+    if not secret_id or not url:
+        return None
+
+    def build() -> GraphSubscriptions:
+        from chalicelib.connectors.graph import GraphHttp
+        from chalicelib.connectors.graph_auth import graph_auth_from_secret
+        from chalicelib.connectors.graph_subscriptions import GraphSubscriptions
+
+        auth = graph_auth_from_secret(aws_client("secretsmanager", settings), secret_id)
+        return GraphSubscriptions(
+            GraphHttp(auth), repository(settings), notification_url=url, lifecycle_url=f"{url}/lifecycle"
+        )
+
+    return build

@@ -13,6 +13,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
+from chalicelib.connectors.registry import FEED_SCHEMES, UPLOAD_ACCOUNT
 from chalicelib.models import Connection, Model, SourceKind
 
 SOURCES_WITH_CONNECTIONS = (SourceKind.GRAPH, SourceKind.GOOGLE, SourceKind.ICS)
@@ -21,15 +22,17 @@ SOURCES_WITH_CONNECTIONS = (SourceKind.GRAPH, SourceKind.GOOGLE, SourceKind.ICS)
 class ConnectionRequest(Model):
     source: SourceKind
     account: str = Field(min_length=1, max_length=2048)
-    """Mailbox id or UPN (graph), user e-mail (google), or the https URL of an ICS feed (ics)."""
+    """Mailbox id or UPN (graph), user e-mail (google), the URL of an ICS feed or "upload" (ics)."""
     calendar_id: str = Field(default="primary", min_length=1, max_length=256)
 
     @model_validator(mode="after")
     def _usable(self) -> Self:
         if self.source not in SOURCES_WITH_CONNECTIONS:
             raise ValueError("source must be graph, google or ics (bookings are posted to /v1/bookings)")
-        if self.source is SourceKind.ICS and not self.account.startswith(("https://", "http://")):
-            raise ValueError("an ics connection's account is the feed URL (https://...)")
+        if self.source is SourceKind.ICS and not (
+            self.account.startswith(FEED_SCHEMES) or self.account == UPLOAD_ACCOUNT
+        ):
+            raise ValueError("an ics connection's account is the feed URL (https://...) or 'upload'")
         if self.source is not SourceKind.ICS and "@" not in self.account and len(self.account) < 8:
             raise ValueError("account must be the mailbox's user principal name / e-mail or its object id")
         return self

@@ -122,3 +122,13 @@ def accept_bookings(
         return None
     repo.apply_event_changes(connection.id, changed, removed, replace_all=False)
     return rescan_employee(employee_id, deps)
+
+
+def accept_upload(connection_id: str, events: list[CalendarEvent], deps: ScanDeps) -> ScanReport | None:
+    """An uploaded .ics replaces what the connection held; the trips are re-decided if anything changed."""
+    connection = deps.repo.get_connection(connection_id)
+    if connection is None:
+        raise UnknownConnectionError(f"no connection with id {connection_id!r}")
+    if not deps.repo.apply_event_changes(connection.id, events, [], replace_all=True):
+        return None
+    return rescan_employee(connection.employee_id, deps)

@@ -327,11 +327,15 @@ class DynamoRepository:
         returns the number of writes. Only normalised fields are stored, never bodies or attendees."""
         pk = _s(f"CONN#{connection_id}")
         gone = set(removed)
+        held: dict[str, CalendarEvent] = {}
         if replace_all:
+            held = {e.uid: e for e in self.events_of(connection_id)}
             keep = {e.uid for e in changed}
-            gone |= {e.uid for e in self.events_of(connection_id) if e.uid not in keep}
+            gone |= {uid for uid in held if uid not in keep}
         writes = 0
         for event in changed:
+            if held.get(event.uid) == event:
+                continue  # a full re-sync that found this event unchanged
             self._db.put_item(
                 TableName=self._table,
                 Item={

@@ -164,13 +164,20 @@ def test_an_event_without_uid_gets_a_stable_one() -> None:
     assert first[0].uid == second[0].uid
 
 
-def test_recurring_events_give_their_first_occurrence_and_moved_occurrences() -> None:
+def test_recurring_events_are_expanded_with_moved_occurrences_in_place() -> None:
     events = _by_uid(_read("recurring.ics"))
 
-    weekly = events["fixture-weekly"]
-    assert weekly.start.replace(tzinfo=None) == datetime(2027, 1, 4, 9, 0)
-    moved = [e for uid, e in events.items() if uid.startswith("fixture-weekly#")]
-    assert [e.start.replace(tzinfo=None) for e in moved] == [datetime(2027, 1, 12, 9, 0)]
-    # the first daily occurrence was moved: only the moved copy remains
-    daily = [e for uid, e in events.items() if uid.startswith("fixture-daily")]
-    assert [e.start.replace(tzinfo=None) for e in daily] == [datetime(2027, 2, 1, 10, 0)]
+    weekly = sorted(
+        (e for uid, e in events.items() if uid.startswith("fixture-weekly#")), key=lambda e: e.start
+    )
+    assert len(weekly) == 10  # COUNT=10
+    assert weekly[0].uid == "fixture-weekly#2027-01-04T09:00:00+01:00"
+    moved = events["fixture-weekly#2027-01-11T09:00:00+01:00"]  # keeps its original start as id
+    assert moved.start.replace(tzinfo=None) == datetime(2027, 1, 12, 9, 0)
+    assert moved.title == "Weekly sync (moved to Tuesday)"
+    assert datetime(2027, 1, 11, 9, 0) not in [e.start.replace(tzinfo=None) for e in weekly]
+    # the first daily occurrence was moved to 10:00: only the moved copy remains for that day
+    daily = sorted(
+        e.start.replace(tzinfo=None) for uid, e in events.items() if uid.startswith("fixture-daily#")
+    )
+    assert daily == [datetime(2027, 2, 1, 10, 0)] + [datetime(2027, 2, d, 8, 0) for d in range(2, 6)]

@@ -1,0 +1,1 @@
+"""Integration tests: connectors driven through real client libraries against local fake servers."""
