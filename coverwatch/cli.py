@@ -149,7 +149,7 @@ def _trip_json(trip: Trip) -> dict[str, object]:
 
 
 def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from chalicelib.connectors.ics import read_ics_file
+    from chalicelib.connectors.files import read_calendar_file
     from chalicelib.detection.trips import detect_trips
 
     try:
@@ -162,13 +162,11 @@ def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not path.is_file():
             err.write(f"error: {path}: no such file\n")
             return EXIT_INVALID
-        if path.suffix.lower() != ".ics":
-            err.write(f"warning: {path}: only .ics calendars are read so far; skipped\n")
-            continue
-        result = read_ics_file(path)
+        result = read_calendar_file(path, args.employee_id)
         events.extend(result.events)
         for p in result.problems:
-            err.write(f"warning: {path}: skipped {('event ' + p.uid) if p.uid else 'entry'}: {p.message}\n")
+            where = f"line {p.line}" if p.line else (f"event {p.uid}" if p.uid else "entry")
+            err.write(f"warning: {path} ({result.format}): skipped {where}: {p.message}\n")
     trips = detect_trips(args.employee_id, home, events)
     if args.json:
         out.write(json.dumps([_trip_json(t) for t in trips], indent=2) + "\n")
@@ -270,7 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--markdown", action="store_true", help="Markdown, as in docs/coverage.md")
     coverage.set_defaults(func=cmd_coverage)
 
-    detect = sub.add_parser("detect", help="list the trips abroad found in calendar files")
+    detect = sub.add_parser(
+        "detect",
+        help="list the trips abroad found in calendar and booking files "
+        "(.ics, Graph JSON, Google JSON, JSON-LD, .eml)",
+    )
     detect.add_argument("--home-country", required=True)
     detect.add_argument("--employee-id", default="cli")
     detect.add_argument("--json", action="store_true")

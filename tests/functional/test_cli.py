@@ -143,3 +143,37 @@ def test_docs_coverage_md_is_the_coverage_command_output() -> None:
     code, out, _ = _run("coverage", "--markdown")
     assert code == 0
     assert (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8") == out
+
+
+@pytest.mark.parametrize(
+    ("fixture", "country"),
+    [
+        ("graph/mailbox_anna.json", "FR"),
+        ("google/calendar_anna.json", "CH"),
+        ("bookings/lufthansa_fra_bos_roundtrip.jsonld", "US"),
+        ("bookings/iberia_mad_mex_confirmacion_es.eml", "MX"),
+    ],
+)
+def test_detect_reads_graph_google_json_ld_and_email_files(fixture: str, country: str) -> None:
+    code, out, _ = _run(
+        "detect", "--home-country", "DE", "--json", str(ROOT / "tests" / "fixtures" / fixture)
+    )
+    assert code == 0
+    assert country in {t["country"] for t in json.loads(out)}
+
+
+def test_detect_reports_an_unreadable_file_and_goes_on(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.json"
+    junk.write_text("{not json")
+    code, out, err = _run(
+        "detect",
+        "--home-country",
+        "DE",
+        "--json",
+        str(junk),
+        str(ROOT / "examples" / "calendars" / "anna.schmidt.ics"),
+    )
+    assert code == 0
+    assert "notes.json" in err
+    assert "not a format coverwatch reads" in err
+    assert {t["country"] for t in json.loads(out)} == {"FR", "US"}
