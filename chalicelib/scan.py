@@ -1,4 +1,4 @@
-"""The main job for one employee: events -> trips -> assessments -> store -> HR alerts.
+"""Deciding one employee's trips: events -> trips -> assessments -> store -> HR alerts.
 
 Side effects come last and are idempotent: trips are upserted by content hash, alerts are claimed
 before sending. Replaying the same job therefore changes nothing and sends nothing.
@@ -6,37 +6,22 @@ before sending. Replaying the same job therefore changes nothing and sends nothi
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
-
-from pydantic import Field
+from datetime import date
 
 from chalicelib.alerts.compose import AlertFacts, build_alert
 from chalicelib.alerts.notifier import Notifier, send_once
-from chalicelib.connectors.ics import read_ics
 from chalicelib.detection.trips import detect_trips
 from chalicelib.models import (
     Assessment,
     CalendarEvent,
     Employee,
-    Model,
-    SourceKind,
     SourceProblem,
-    SyncState,
     Trip,
 )
 from chalicelib.rules import assess
 from chalicelib.store.repository import Repository, WriteOutcome
-
-
-class ScanJob(Model):
-    """One queue message: scan these ICS files of this employee (this slice reads files only)."""
-
-    employee_id: str = Field(min_length=1, max_length=128)
-    ics_paths: tuple[str, ...] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -111,40 +96,3 @@ def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list
         deps.repo.save_trip(gone, stored.assessment)
         cancelled.append(gone)
     return cancelled
-
-
-def run_job(job: ScanJob, deps: ScanDeps) -> ScanReport:
-    """Read the job's calendars, scan, and record each calendar's sync state (content hash as cursor)."""
-    employee = deps.repo.get_employee(job.employee_id)
-    if employee is None:
-        raise UnknownEmployeeError(f"no employee with id {job.employee_id!r}")
-    events: list[CalendarEvent] = []
-    problems: list[SourceProblem] = []
-    for raw_path in job.ics_paths:
-        path = Path(raw_path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(
-                SourceProblem(
-                    source=SourceKind.ICS,
-                    calendar_id=path.name,
-                    message=f"cannot read calendar file: {exc.strerror}",
-                )
-            )
-            continue
-        result = read_ics(data, calendar_id=path.name)
-        events.extend(result.events)
-        problems.extend(result.problems)
-        _record_sync(deps.repo, f"ics:{job.employee_id}:{path.name}", hashlib.sha256(data).hexdigest())
-    report = scan_employee(employee, events, deps)
-    report.problems = problems
-    return report
-
-
-def _record_sync(repo: Repository, connection_id: str, cursor: str) -> None:
-    previous = repo.get_sync_state(connection_id)
-    state = previous or SyncState(connection_id=connection_id, source=SourceKind.ICS)
-    if previous is not None and previous.cursor == cursor:
-        return
-    repo.save_sync_state(state.model_copy(update={"cursor": cursor, "synced_at": datetime.now(UTC)}))

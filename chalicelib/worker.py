@@ -1,7 +1,7 @@
 """The scan worker's loop over queue messages, shared by the Lambda handler and the local demo.
 
-Two kinds of message: a ``SyncJob`` (sync one connection incrementally, then re-decide its employee's
-trips if anything changed) and the older ``ScanJob`` (scan these ICS files of one employee). A message
+Each message is a ``SyncJob``: sync one connection incrementally, then re-decide its employee's trips
+if anything changed. A message
 that fails is reported back by id (SQS partial batch response) and the others go on, so one bad
 calendar or unknown employee never blocks the rest of a batch. Failures that a retry cannot fix
 (malformed message, unknown connection or employee, revoked access) are reported the same way; the
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from chalicelib.connectors.base import CalendarSource, ConnectorError
 from chalicelib.jobs import SyncJob
 from chalicelib.models import SourceKind
-from chalicelib.scan import ScanDeps, ScanJob, ScanReport, UnknownEmployeeError, run_job
+from chalicelib.scan import ScanDeps, ScanReport, UnknownEmployeeError
 from chalicelib.sync import SyncOutcome, UnknownConnectionError, sync_connection
 
 log = logging.getLogger("coverwatch.worker")
@@ -41,17 +41,14 @@ def process_messages(
     deps: ScanDeps,
     sources: Mapping[SourceKind, CalendarSource] | None = None,
 ) -> BatchResult:
-    """Run each (message id, JSON body) as a SyncJob (``connection_id``) or a ScanJob (``ics_paths``)."""
+    """Run each (message id, JSON body) as a SyncJob."""
     result = BatchResult()
     for message_id, body in messages:
         try:
-            if '"connection_id"' in body:
-                outcome = sync_connection(SyncJob.model_validate_json(body), sources or {}, deps)
-                result.synced.append(outcome)
-                if outcome.report is not None:
-                    result.reports.append(outcome.report)
-            else:
-                result.reports.append(run_job(ScanJob.model_validate_json(body), deps))
+            outcome = sync_connection(SyncJob.model_validate_json(body), sources or {}, deps)
+            result.synced.append(outcome)
+            if outcome.report is not None:
+                result.reports.append(outcome.report)
         except (ValidationError, UnknownEmployeeError, UnknownConnectionError) as exc:
             result.failed[message_id] = f"{type(exc).__name__}: {exc}"
             log.error("job %s rejected: %s", message_id, result.failed[message_id])

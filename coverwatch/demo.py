@@ -1,21 +1,27 @@
 """The demo: the whole main job, end to end, on the embedded local AWS.
 
 Steps (the production data flow, in one process): provision table/queue/SES sender, load employees
-and certificates, fan one scan job per employee out to SQS, drain the queue through the same worker
-code the Lambda runs (read calendars -> detect -> assess -> store -> alert), then read the stored
-trips back and print them. Alerts go through SES (moto) and are copied into an outbox folder.
+and certificates, register each example calendar as an ICS connection, fan one sync job per
+connection out to SQS, drain the queue through the same worker code the Lambda runs (sync the
+calendar -> detect -> assess -> store -> alert), then read the stored trips back and print them.
+Alerts go through SES (moto) and are copied into an outbox folder. Run it again and every calendar
+is unchanged: no calendar is re-read, nothing is written, nothing is sent.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib import bootstrap
+from chalicelib.connectors.base import CalendarSource
 from chalicelib.countries import country_name
-from chalicelib.scan import ScanDeps, ScanJob, ScanReport
+from chalicelib.jobs import SyncJob, enqueue_sync
+from chalicelib.models import Connection, SourceKind
+from chalicelib.scan import ScanDeps, ScanReport
 from chalicelib.store.repository import StoredTrip
 from chalicelib.worker import BatchResult, process_messages
 from coverwatch.examples import Examples
@@ -39,21 +45,23 @@ def run_demo(examples: Examples, settings: bootstrap.Settings) -> DemoResult:
     for certificate in examples.data.certificates:
         repo.put_certificate(certificate)
 
+    connections = [
+        Connection(
+            id=f"ics-{entry.employee.id}-{Path(path).stem}",
+            employee_id=entry.employee.id,
+            source=SourceKind.ICS,
+            account=path,
+            calendar_id=Path(path).name,
+        )
+        for entry in examples.data.employees
+        for path in examples.calendar_paths(entry)
+    ]
+    for connection in connections:
+        repo.put_connection(connection)
     sqs = bootstrap.aws_client("sqs", settings)
     queue_url = resources["queue_url"]
-    jobs = [
-        ScanJob(employee_id=e.employee.id, ics_paths=examples.calendar_paths(e))
-        for e in examples.data.employees
-    ]
-    for start in range(0, len(jobs), 10):
-        sqs.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": job.model_dump_json()}
-                for i, job in enumerate(jobs[start : start + 10])
-            ],
-        )
-    batch = _drain(sqs, queue_url, bootstrap.scan_deps(settings))
+    enqueue_sync(sqs, queue_url, [SyncJob(connection_id=c.id, reason="manual") for c in connections])
+    batch = _drain(sqs, queue_url, bootstrap.scan_deps(settings), bootstrap.sources(settings))
 
     trips = [
         (entry.employee.name, stored)
@@ -63,7 +71,9 @@ def run_demo(examples: Examples, settings: bootstrap.Settings) -> DemoResult:
     return DemoResult(batch=batch, trips=trips, outbox=settings.outbox_dir)
 
 
-def _drain(sqs: Any, queue_url: str, deps: ScanDeps) -> BatchResult:
+def _drain(
+    sqs: Any, queue_url: str, deps: ScanDeps, sources: Mapping[SourceKind, CalendarSource]
+) -> BatchResult:
     """Receive until the queue is empty, as the Lambda event source mapping would."""
     total = BatchResult()
     while True:
@@ -71,8 +81,9 @@ def _drain(sqs: Any, queue_url: str, deps: ScanDeps) -> BatchResult:
         messages = received.get("Messages", [])
         if not messages:
             return total
-        result = process_messages(((m["MessageId"], m["Body"]) for m in messages), deps)
+        result = process_messages(((m["MessageId"], m["Body"]) for m in messages), deps, sources)
         total.reports.extend(result.reports)
+        total.synced.extend(result.synced)
         total.failed.update(result.failed)
         done = [m for m in messages if m["MessageId"] not in result.failed]
         if done:
@@ -127,9 +138,12 @@ def print_table(result: DemoResult, out: TextIO) -> None:
 
 def print_summary(result: DemoResult, out: TextIO) -> None:
     reports = result.batch.reports
+    synced = result.batch.synced
+    changed = [s for s in synced if not s.unchanged]
     sent = sum(r.alerts_sent for r in reports)
     out.write(
-        f"\n{len(reports)} employees scanned, {len(result.trips)} trips stored, "
+        f"\n{len(synced)} calendars synced ({len(changed)} changed, {len(synced) - len(changed)} unchanged: "
+        f"{sum(s.event_writes for s in synced)} event writes), {len(result.trips)} trips stored, "
         f"{sent} HR alert(s) sent through SES now.\n"
     )
     problems = [p for r in reports for p in r.problems]

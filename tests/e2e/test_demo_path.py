@@ -77,9 +77,14 @@ def test_the_demo_stores_every_trip_with_its_decision_and_alerts_hr_once(aws_ser
     # a malformed event in the examples is reported, and the rest of that calendar still counted
     assert any(p.uid for r in first.batch.reports for p in r.problems)
 
-    # the retried job: nothing rewritten, nothing sent twice
+    # the next run: every calendar unchanged, nothing re-read, rewritten or sent twice
+    items = _item_count(aws_server)
     second = run_demo(examples, aws_server)
-    assert all(r.write.value == "unchanged" for rep in second.batch.reports for r in rep.results)
+    assert [(s.unchanged, s.event_writes) for s in second.batch.synced] == [(True, 0)] * len(
+        examples.data.employees
+    )
+    assert second.batch.reports == []
+    assert _item_count(aws_server) == items
     assert [s.version for _, s in second.trips] == [s.version for _, s in first.trips]
     assert len(_ses_messages(aws_server.region)) == len(ALERTED)
     assert len(list(outbox.glob("*.eml"))) == len(ALERTED)
@@ -98,17 +103,20 @@ def test_who_travels_without_a_certificate_is_one_query(aws_server: Settings) ->
     ]
 
 
-@pytest.mark.parametrize("broken", ["not json", '{"employee_id": "emp-nobody", "ics_paths": ["x.ics"]}'])
-def test_a_bad_scan_job_fails_alone(aws_server: Settings, broken: str) -> None:
+@pytest.mark.parametrize("broken", ["not json", '{"connection_id": "ics-nobody"}', '{"connection_id": ""}'])
+def test_a_bad_sync_job_fails_alone(aws_server: Settings, broken: str) -> None:
     from chalicelib.worker import process_messages
 
-    examples = load_examples(ROOT / "examples")
-    run_demo(examples, aws_server)
-    entry = examples.data.employees[0]
-    good = '{{"employee_id": "{}", "ics_paths": {}}}'.format(
-        entry.employee.id, str(list(examples.calendar_paths(entry))).replace("'", '"')
+    run_demo(load_examples(ROOT / "examples"), aws_server)
+    good = '{"connection_id": "ics-emp-anna-anna.schmidt"}'
+    result = process_messages(
+        [("m1", broken), ("m2", good)], bootstrap.scan_deps(aws_server), bootstrap.sources(aws_server)
     )
-    result = process_messages([("m1", broken), ("m2", good)], bootstrap.scan_deps(aws_server))
     assert list(result.failed) == ["m1"]
     assert result.batch_item_failures() == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
-    assert [r.employee.id for r in result.reports] == [entry.employee.id]
+    assert [s.connection_id for s in result.synced] == ["ics-emp-anna-anna.schmidt"]
+
+
+def _item_count(settings: Settings) -> int:
+    client = bootstrap.aws_client("dynamodb", settings)
+    return sum(page["Count"] for page in client.get_paginator("scan").paginate(TableName=settings.table_name))
