@@ -131,8 +131,18 @@ def bench_api_import() -> None:
     print(f"cold import of app.py (API entry module): {float(out.stdout) * 1000:.0f} ms")
 
 
+def bench_sync_costs() -> None:
+    import tempfile
+
+    from benchmarks.sync_costs import run
+
+    with tempfile.TemporaryDirectory() as outbox:
+        run(calendars=20, events_each=50, outbox=Path(outbox))
+
+
 if __name__ == "__main__":
     bench_assessments()
     bench_checks()
     bench_detection()
     bench_api_import()
+    bench_sync_costs()

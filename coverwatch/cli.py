@@ -193,7 +193,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     examples = load_examples(args.examples)
     base = replace(settings_from_env(), outbox_dir=args.outbox.resolve(), today=args.today)
     if base.outbox_dir and base.outbox_dir.exists():
-        for old in [*base.outbox_dir.glob("*.eml"), *base.outbox_dir.glob("index.html")]:
+        for old in [*base.outbox_dir.glob("*.eml"), *base.outbox_dir.glob("index.*")]:
             old.unlink()
     out.write("Starting the embedded local AWS (moto) on 127.0.0.1 ...\n")
     with local_aws(base) as settings:

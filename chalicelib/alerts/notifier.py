@@ -7,11 +7,10 @@ never sends the same alert twice, and releases the claim when the channel fails 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import make_msgid
 from html import escape
 from pathlib import Path
@@ -57,7 +56,13 @@ class SesNotifier:
 
 
 class OutboxNotifier:
-    """Writes each alert as ``<n>-<slug>.eml`` and keeps an ``index.html`` listing them all."""
+    """Writes each alert as ``<n>-<slug>.eml`` and keeps an ``index.html`` listing them all.
+
+    The listing is rebuilt from a small ``index.jsonl`` (one line per message) rather than by
+    re-reading every .eml, so writing the thousandth message costs what writing the first did.
+    """
+
+    LISTING = "index.jsonl"
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder = folder
@@ -65,22 +70,28 @@ class OutboxNotifier:
 
     def send(self, alert: Alert) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
-        number = len(list(self.folder.glob("*.eml"))) + 1
+        listing = self.folder / self.LISTING
+        number = sum(1 for _ in listing.open(encoding="utf-8")) + 1 if listing.exists() else 1
         slug = re.sub(r"[^a-z0-9]+", "-", alert.subject.lower()).strip("-")[:80]
         path = self.folder / f"{number:04d}-{slug}.eml"
         path.write_bytes(to_mime(alert, self._sender).as_bytes())
+        with listing.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"file": path.name, "subject": alert.subject, "to": alert.recipient}) + "\n")
         self.write_index()
         return f"outbox:{path.name}"
 
     def write_index(self) -> Path:
-        rows = []
-        parser = BytesParser(policy=policy.default)
-        for eml in sorted(self.folder.glob("*.eml")):
-            msg = parser.parsebytes(eml.read_bytes())
-            rows.append(
-                f"<tr><td><a href='{escape(eml.name)}'>{escape(str(msg['Subject']))}</a></td>"
-                f"<td>{escape(str(msg['To']))}</td></tr>"
-            )
+        listing = self.folder / self.LISTING
+        entries = (
+            [json.loads(line) for line in listing.read_text(encoding="utf-8").splitlines()]
+            if listing.exists()
+            else []
+        )
+        rows = [
+            f"<tr><td><a href='{escape(e['file'])}'>{escape(e['subject'])}</a></td>"
+            f"<td>{escape(e['to'])}</td></tr>"
+            for e in entries
+        ]
         index = self.folder / "index.html"
         index.write_text(
             "<!doctype html><html><head><meta charset='utf-8'><title>coverwatch outbox</title></head>"
