@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ from chalice.app import CloudWatchEvent, Request, SQSEvent
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
+from chalicelib.channels import open_channel, renew_channels
 from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
 from chalicelib.directory import ConnectionRequest, connection_for
 from chalicelib.jobs import SyncJob, enqueue_sync
@@ -157,6 +159,7 @@ def connect_calendar(employee_id: str) -> Response:
     connection = connection_for(employee_id, request)
     _repo().put_connection(connection)
     settings = bootstrap.default_settings()
+    open_channel(connection, bootstrap.channel_managers(settings))
     enqueue_sync(
         bootstrap.aws_client("sqs", settings),
         bootstrap.queue_url(settings),
@@ -200,6 +203,14 @@ def fan_out_syncs(event: CloudWatchEvent) -> dict[str, int]:
     ]
     sent = enqueue_sync(bootstrap.aws_client("sqs", settings), bootstrap.queue_url(settings), jobs)
     return {"connections": len(jobs), "queued": sent}
+
+
+@app.schedule(Rate(6, unit=Rate.HOURS))
+def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
+    """Renew Graph subscriptions and Google channels that expire within 36 hours."""
+    settings = bootstrap.default_settings()
+    report = renew_channels(_repo(), bootstrap.channel_managers(settings), datetime.now(UTC))
+    return {"renewed": len(report.renewed), "failed": len(report.failed), "orphaned": len(report.orphaned)}
 
 
 @app.on_sqs_message(queue=SCAN_QUEUE, batch_size=10)

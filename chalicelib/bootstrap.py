@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.alerts.notifier import Notifier
+    from chalicelib.channels import ChannelManager
     from chalicelib.connectors.base import CalendarSource
     from chalicelib.connectors.graph_subscriptions import GraphSubscriptions
-    from chalicelib.models import SourceKind
+    from chalicelib.models import Channel, Connection, SourceKind
     from chalicelib.scan import ScanDeps
     from chalicelib.store.repository import Repository
 
@@ -172,3 +173,56 @@ def graph_subscriptions(settings: Settings) -> Callable[[], GraphSubscriptions] 
         )
 
     return build
+
+
+def channel_managers(settings: Settings) -> dict[SourceKind, ChannelManager]:
+    """Graph subscriptions and Google channels for the configured providers, built on first use."""
+    from chalicelib.models import SourceKind
+
+    managers: dict[SourceKind, ChannelManager] = {}
+    graph = graph_subscriptions(settings)
+    if graph is not None:
+        managers[SourceKind.GRAPH] = _LazyManager(lambda: _GraphChannels(graph()))
+    secret_id, url = settings.google_secret_id, settings.google_webhook_url
+    if secret_id and url:
+
+        def google() -> ChannelManager:
+            from chalicelib.connectors.google_auth import GoogleServices
+            from chalicelib.connectors.google_watch import GoogleChannels
+
+            services = GoogleServices.from_secret(aws_client("secretsmanager", settings), secret_id)
+            return GoogleChannels(services, repository(settings), url)
+
+        managers[SourceKind.GOOGLE] = _LazyManager(google)
+    return managers
+
+
+class _LazyManager:
+    """Builds the provider's manager (credentials, client libraries) only when a channel needs it."""
+
+    def __init__(self, build: Callable[[], ChannelManager]) -> None:
+        self._build = build
+        self._manager: ChannelManager | None = None
+
+    def _get(self) -> ChannelManager:
+        self._manager = self._manager or self._build()
+        return self._manager
+
+    def open(self, connection: Connection) -> Channel:
+        return self._get().open(connection)
+
+    def renew(self, channel: Channel, connection: Connection) -> Channel:
+        return self._get().renew(channel, connection)
+
+
+class _GraphChannels:
+    """Graph's subscription manager seen as a ChannelManager (it says ``create`` for ``open``)."""
+
+    def __init__(self, subscriptions: GraphSubscriptions) -> None:
+        self._subscriptions = subscriptions
+
+    def open(self, connection: Connection) -> Channel:
+        return self._subscriptions.create(connection)
+
+    def renew(self, channel: Channel, connection: Connection) -> Channel:
+        return self._subscriptions.renew(channel, connection)

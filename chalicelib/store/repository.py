@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,7 +28,13 @@ from chalicelib.models import (
     Trip,
 )
 from chalicelib.store import retention
-from chalicelib.store.schema import ALL_CONNECTIONS, GSI_OPEN_CASES, OPEN_CASES_PK, TTL_ATTRIBUTE
+from chalicelib.store.schema import (
+    ALL_CHANNELS,
+    ALL_CONNECTIONS,
+    GSI_OPEN_CASES,
+    OPEN_CASES_PK,
+    TTL_ATTRIBUTE,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,6 +75,7 @@ class Repository(Protocol):
     def put_channel(self, channel: Channel) -> None: ...
     def get_channel(self, channel_id: str) -> Channel | None: ...
     def delete_channel(self, channel_id: str) -> None: ...
+    def channels_expiring_before(self, moment: datetime) -> list[Channel]: ...
     def events_of(self, connection_id: str) -> list[CalendarEvent]: ...
     def apply_event_changes(
         self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
@@ -291,15 +298,12 @@ class DynamoRepository:
 
     def put_channel(self, channel: Channel) -> None:
         expires = int(channel.expires_at.timestamp()) + retention.ALERT_DAYS * 86400
-        self._db.put_item(
-            TableName=self._table,
-            Item={
-                "PK": _s(f"CHAN#{channel.id}"),
-                "SK": _s("CHANNEL"),
-                "data": _s(channel.model_dump_json()),
-                TTL_ATTRIBUTE: _n(expires),
-            },
-        )
+        data = _s(channel.model_dump_json())
+        previous = self.get_channel(channel.id)
+        if previous is not None and previous.expires_at != channel.expires_at:
+            self._db.delete_item(TableName=self._table, Key=_channel_index_key(previous))
+        for key in ({"PK": _s(f"CHAN#{channel.id}"), "SK": _s("CHANNEL")}, _channel_index_key(channel)):
+            self._db.put_item(TableName=self._table, Item={**key, "data": data, TTL_ATTRIBUTE: _n(expires)})
 
     def get_channel(self, channel_id: str) -> Channel | None:
         item = self._db.get_item(
@@ -310,7 +314,18 @@ class DynamoRepository:
         return Channel.model_validate_json(item["data"]["S"]) if item else None
 
     def delete_channel(self, channel_id: str) -> None:
+        channel = self.get_channel(channel_id)
+        if channel is not None:
+            self._db.delete_item(TableName=self._table, Key=_channel_index_key(channel))
         self._db.delete_item(TableName=self._table, Key={"PK": _s(f"CHAN#{channel_id}"), "SK": _s("CHANNEL")})
+
+    def channels_expiring_before(self, moment: datetime) -> list[Channel]:
+        """Push channels whose expiry is before ``moment``, soonest first (for the renewal schedule)."""
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk AND SK < :before",
+            ExpressionAttributeValues={":pk": _s(ALL_CHANNELS), ":before": _s(_utc_iso(moment))},
+        )
+        return [Channel.model_validate_json(i["data"]["S"]) for i in items]
 
     def events_of(self, connection_id: str) -> list[CalendarEvent]:
         items = self._paged_query(
@@ -365,6 +380,14 @@ class DynamoRepository:
         for page in paginator.paginate(TableName=self._table, **kwargs):
             items.extend(page.get("Items", []))
         return items
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _channel_index_key(channel: Channel) -> dict[str, Any]:
+    return {"PK": _s(ALL_CHANNELS), "SK": _s(f"{_utc_iso(channel.expires_at)}#{channel.id}")}
 
 
 def _stored_trip(item: dict[str, Any]) -> StoredTrip:

@@ -11,7 +11,7 @@ Key design (one table, generic keys):
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
 | connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copies: ``EMP#<id>``, ``CONNECTIONS``)    |
 | calendar event    | ``CONN#<conn id>`` | ``EVT#<uid>``      | –                                           |
-| push channel      | ``CHAN#<id>``      | ``CHANNEL``        | –                                           |
+| push channel      | ``CHAN#<id>``      | ``CHANNEL``        | – (copy: ``CHANNELS`` / ``<expiry>#<id>``)  |
 
 - "trips of an employee": Query PK = EMP#id, SK begins_with TRIP#.
 - "trips starting between two dates that still lack a certificate": Query GSI1 with GSI1PK = NOCERT and
@@ -30,6 +30,8 @@ from typing import Any
 GSI_OPEN_CASES = "GSI1"
 OPEN_CASES_PK = "NOCERT"
 ALL_CONNECTIONS = "CONNECTIONS"
+ALL_CHANNELS = "CHANNELS"
+"""Partition holding every push channel sorted by expiry (``<expires ISO>#<id>``), for renewal."""
 """Partition holding a copy of every connection, for the scheduler's fan-out."""
 TTL_ATTRIBUTE = "expires_at"
 
