@@ -20,7 +20,9 @@ become ``ConnectorError``: 404/410 (and 401/403: the secret address was revoked)
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +88,28 @@ def parse_events(data: bytes, connection: Connection, window: SyncWindow, reques
     return SyncResult(events=result.events, full=True, problems=result.problems, requests=requests_made)
 
 
+def _refuse_internal(url: str) -> None:
+    """Refuse feed URLs that resolve to loopback, private, link-local or other non-public addresses.
+
+    A feed URL comes from a user; without this check it could make the worker fetch the Lambda's own
+    metadata endpoint or a service inside the VPC. (A DNS answer that changes between this check and
+    the request is not covered; the Lambda's network placement is the second line of defence.)
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConnectorError(SOURCE, f"the feed's host {host!r} cannot be resolved: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise ConnectorError(
+                SOURCE,
+                f"the feed's host {host!r} is an internal address ({address}); refused",
+                permanent=True,
+            )
+
+
 class IcsFeedSource:
     """A CalendarSource for an ICS feed URL (``connection.account``), fetched with conditional GETs."""
 
@@ -97,8 +121,11 @@ class IcsFeedSource:
         read_timeout: float = 30.0,
         max_bytes: int = MAX_FEED_BYTES,
         max_redirects: int = 5,
+        allow_private_hosts: bool = False,
     ) -> None:
         self.session = session or requests.Session()
+        self.allow_private_hosts = allow_private_hosts
+        """Tests serve feeds on 127.0.0.1; in production an internal address is refused (SSRF)."""
         self.timeout = (connect_timeout, read_timeout)
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -134,6 +161,8 @@ class IcsFeedSource:
     def _get(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, int]:
         """GET ``url``, following at most ``max_redirects`` redirects, each to http or https only."""
         for attempt in range(1, self.max_redirects + 2):
+            if not self.allow_private_hosts:
+                _refuse_internal(url)
             try:
                 response = self.session.get(
                     url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True

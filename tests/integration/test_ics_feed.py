@@ -37,7 +37,7 @@ def _connection(url: str) -> Connection:
 
 
 def _source() -> IcsFeedSource:
-    return IcsFeedSource(requests.Session())
+    return IcsFeedSource(requests.Session(), allow_private_hosts=True)
 
 
 def test_first_sync_reads_the_whole_feed_and_keeps_etag_last_modified_and_hash(server: IcsFeedServer) -> None:
@@ -135,7 +135,7 @@ def test_endless_redirects_stop(server: IcsFeedServer) -> None:
     server.answer_next(*[Scripted(302, {"Location": "/again"}) for _ in range(10)])
 
     with pytest.raises(ConnectorError, match="redirects more than 3 times"):
-        IcsFeedSource(max_redirects=3).sync(_connection(server.url), None, WINDOW)
+        IcsFeedSource(max_redirects=3, allow_private_hosts=True).sync(_connection(server.url), None, WINDOW)
 
     assert server.request_count == 4
 
@@ -186,7 +186,7 @@ def test_an_html_page_answered_with_200_is_an_error_not_an_empty_calendar(server
 
 def test_a_feed_larger_than_the_cap_is_refused(server: IcsFeedServer) -> None:
     with pytest.raises(ConnectorError, match="larger than") as caught:
-        IcsFeedSource(max_bytes=1024).sync(_connection(server.url), None, WINDOW)
+        IcsFeedSource(max_bytes=1024, allow_private_hosts=True).sync(_connection(server.url), None, WINDOW)
 
     assert caught.value.permanent
 
@@ -195,7 +195,9 @@ def test_a_feed_that_does_not_answer_in_time_is_a_retryable_error(server: IcsFee
     server.state.hold = threading.Event()
     try:
         with pytest.raises(ConnectorError, match="timed out") as caught:
-            IcsFeedSource(read_timeout=0.2).sync(_connection(server.url), None, WINDOW)
+            IcsFeedSource(read_timeout=0.2, allow_private_hosts=True).sync(
+                _connection(server.url), None, WINDOW
+            )
     finally:
         server.state.hold.set()
 
@@ -258,3 +260,12 @@ def test_a_missing_file_is_a_permanent_error(tmp_path: Path) -> None:
         IcsFileSource().sync(connection, None, WINDOW)
 
     assert caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/cal.ics", "http://169.254.169.254/latest/meta-data", "https://10.1.2.3/a.ics"]
+)
+def test_a_feed_on_an_internal_address_is_refused_before_any_request(url: str) -> None:
+    with pytest.raises(ConnectorError, match="internal address") as err:
+        IcsFeedSource().sync(_connection(url), None, WINDOW)
+    assert err.value.permanent
