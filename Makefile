@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit serve bench infra clean
+.PHONY: demo test lint unit serve bench eval infra clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
@@ -33,6 +33,10 @@ serve: $(STAMP)
 ## infra: regenerate infra/resources.json from the table definition in chalicelib/store/schema.py
 infra: $(STAMP)
 	$(BIN)/python -m infra.build
+
+## eval: precision, recall and F1 of trip detection on the labelled corpus (and ../shared/samples)
+eval: $(STAMP)
+	$(BIN)/python -m coverwatch.evaluate
 
 ## bench: speed figures (never asserted in tests)
 bench: $(STAMP)

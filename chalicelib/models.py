@@ -135,6 +135,9 @@ class CalendarEvent(Model):
     categories: tuple[str, ...] = ()
     changed: str | None = Field(default=None, max_length=200)
     """The source's change marker (ETag, lastModifiedDateTime, ``updated``, SEQUENCE)."""
+    origin_country: CountryCode | None = None
+    """For a travel segment (flight, train, bus): the country the traveler leaves from; ``country_hint``
+    is where they arrive. ``start`` is the departure and ``end`` the arrival, each in its local zone."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -193,6 +196,8 @@ class Trip(Model):
     confidence: float = Field(ge=0.0, le=1.0)
     evidence: tuple[Evidence, ...] = ()
     cancelled: bool = False
+    confirm: bool = False
+    """The evidence is mixed (e.g. holiday and work days): the traveler is asked to confirm the purpose."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
