@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from chalicelib import bootstrap
+from chalicelib.alerts.notifier import OutboxNotifier
+from chalicelib.bootstrap import Settings
 from chalicelib.models import (
     Assessment,
+    CalendarEvent,
     Certificate,
     DocumentType,
     Employee,
@@ -16,6 +22,7 @@ from chalicelib.models import (
     Status,
     Trip,
 )
+from chalicelib.scan import ScanDeps
 
 EU883 = Instrument(
     id="eu883",
@@ -88,4 +95,30 @@ def certificate(
         host_countries=hosts,
         valid_from=valid_from,
         valid_to=valid_to,
+    )
+
+
+def paris_meeting(
+    day: date, uid: str = "meeting-1@example.com", source: SourceKind = SourceKind.ICS
+) -> CalendarEvent:
+    """A day-long client workshop at a Paris address (09:00-17:00 Paris time)."""
+    paris = ZoneInfo("Europe/Paris")
+    return CalendarEvent(
+        source=source,
+        calendar_id="anna",
+        uid=uid,
+        title="Client workshop",
+        location="Client HQ, 12 Rue de la Paix, Paris",
+        start=datetime(day.year, day.month, day.day, 9, tzinfo=paris),
+        end=datetime(day.year, day.month, day.day, 17, tzinfo=paris),
+    )
+
+
+def scan_deps(settings: Settings, outbox: Path) -> ScanDeps:
+    """Deps for the scan use cases on moto, e-mails written to ``outbox``, decisions as of 2027-01-15."""
+    return ScanDeps(
+        repo=bootstrap.repository(settings),
+        notifier=OutboxNotifier(outbox, settings.sender),
+        hr_email="hr@example.com",
+        decided_on=date(2027, 1, 15),
     )

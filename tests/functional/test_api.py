@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -27,15 +26,8 @@ CONTRACT_FIELDS = {
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    import app as app_module
-
-    monkeypatch.setenv("COVERWATCH_TODAY", "2027-01-15")
-    bootstrap.default_settings.cache_clear()
-    app_module._repo.cache_clear()
-    with Client(app_module.app, stage_name="dev") as c:
-        yield c
-    app_module._repo.cache_clear()
+def client(api: Client) -> Client:
+    return api
 
 
 def _post(

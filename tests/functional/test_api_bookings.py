@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -56,18 +55,11 @@ def _flight(status: str = "https://schema.org/ReservationConfirmed") -> list[dic
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch, mocked_aws: Settings) -> Iterator[Client]:
-    import app as app_module
-
-    monkeypatch.setenv("COVERWATCH_TODAY", "2027-01-15")
-    bootstrap.default_settings.cache_clear()
-    app_module._repo.cache_clear()
-    with Client(app_module.app, stage_name="dev") as c:
-        c.http.put(
-            "/v1/employees/emp-anna", headers={"Content-Type": "application/json"}, body=json.dumps(ANNA)
-        )
-        yield c
-    app_module._repo.cache_clear()
+def client(mocked_aws: Settings, api: Client) -> Client:
+    api.http.put(
+        "/v1/employees/emp-anna", headers={"Content-Type": "application/json"}, body=json.dumps(ANNA)
+    )
+    return api
 
 
 def _post(client: Client, body: Any, employee: str = "emp-anna") -> tuple[int, dict[str, Any]]:

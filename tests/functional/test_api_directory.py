@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -18,15 +17,8 @@ ANNA = {"name": "Anna Schmidt", "home_country": "DE", "nationalities": ["DE"], "
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch, mocked_aws: Settings) -> Iterator[Client]:
-    import app as app_module
-
-    monkeypatch.setenv("COVERWATCH_TODAY", "2027-01-15")
-    bootstrap.default_settings.cache_clear()
-    app_module._repo.cache_clear()
-    with Client(app_module.app, stage_name="dev") as c:
-        yield c
-    app_module._repo.cache_clear()
+def client(mocked_aws: Settings, api: Client) -> Client:
+    return api
 
 
 def _send(client: Client, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import bootstrap
-from chalicelib.alerts.notifier import OutboxNotifier
 from chalicelib.bootstrap import Settings
-from chalicelib.models import CalendarEvent, SourceKind
 from chalicelib.scan import ScanDeps, scan_employee
-from tests.builders import employee
+from tests.builders import employee, paris_meeting, scan_deps
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def _meeting(day: date, uid: str = "meeting-1@example.com") -> CalendarEvent:
-    return CalendarEvent(
-        source=SourceKind.ICS,
-        calendar_id="anna.ics",
-        uid=uid,
-        title="Client workshop",
-        location="Client HQ, 12 Rue de la Paix, Paris",
-        start=datetime(day.year, day.month, day.day, 9, tzinfo=PARIS),
-        end=datetime(day.year, day.month, day.day, 17, tzinfo=PARIS),
-    )
-
-
 @pytest.fixture
 def deps(mocked_aws: Settings, tmp_path: Path) -> ScanDeps:
-    return ScanDeps(
-        repo=bootstrap.repository(mocked_aws),
-        notifier=OutboxNotifier(tmp_path / "out", mocked_aws.sender),
-        hr_email="hr@example.com",
-        decided_on=date(2027, 1, 15),
-    )
+    return scan_deps(mocked_aws, tmp_path / "out")
 
 
 def _mails(tmp_path: Path) -> list[str]:
@@ -46,10 +26,10 @@ def _mails(tmp_path: Path) -> list[str]:
 
 def test_a_moved_meeting_moves_the_trip_and_tells_hr_again(deps: ScanDeps, tmp_path: Path) -> None:
     anna = employee(home="DE")
-    first = scan_employee(anna, [_meeting(date(2027, 3, 3))], deps)
+    first = scan_employee(anna, [paris_meeting(date(2027, 3, 3))], deps)
     assert first.alerts_sent == 1
 
-    moved = scan_employee(anna, [_meeting(date(2027, 3, 10))], deps)
+    moved = scan_employee(anna, [paris_meeting(date(2027, 3, 10))], deps)
 
     (result,) = moved.results
     assert result.trip.id == first.results[0].trip.id, "the trip keeps its id when its event moves"
@@ -61,7 +41,7 @@ def test_a_moved_meeting_moves_the_trip_and_tells_hr_again(deps: ScanDeps, tmp_p
 
 def test_a_cancelled_meeting_closes_the_case(deps: ScanDeps, tmp_path: Path) -> None:
     anna = employee(home="DE")
-    scan_employee(anna, [_meeting(date(2027, 3, 3))], deps)
+    scan_employee(anna, [paris_meeting(date(2027, 3, 3))], deps)
     assert deps.repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 3, 31))
 
     report = scan_employee(anna, [], deps)
@@ -76,7 +56,7 @@ def test_a_cancelled_meeting_closes_the_case(deps: ScanDeps, tmp_path: Path) -> 
 
 def test_past_trips_are_stored_but_neither_alerted_nor_cancelled(deps: ScanDeps, tmp_path: Path) -> None:
     anna = employee(home="DE")
-    report = scan_employee(anna, [_meeting(date(2027, 1, 5))], deps)
+    report = scan_employee(anna, [paris_meeting(date(2027, 1, 5))], deps)
     assert [r.assessment.status.value for r in report.results] == ["certificate_required"]
     assert report.alerts_sent == 0
     assert scan_employee(anna, [], deps).cancelled == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,25 +12,13 @@ from chalicelib import bootstrap
 from chalicelib.alerts.notifier import OutboxNotifier
 from chalicelib.bootstrap import Settings
 from chalicelib.jobs import SyncJob
-from chalicelib.models import CalendarEvent, Connection, SourceKind
+from chalicelib.models import Connection, SourceKind
 from chalicelib.scan import ScanDeps
 from chalicelib.sync import UnknownConnectionError, sync_connection, sync_window
-from tests.builders import employee
+from tests.builders import employee, paris_meeting
 from tests.fakes.memory_source import MemorySource
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def _meeting(day: date, uid: str = "evt-1") -> CalendarEvent:
-    return CalendarEvent(
-        source=SourceKind.GRAPH,
-        calendar_id="anna@example.com",
-        uid=uid,
-        title="Client workshop",
-        location="12 Rue de la Paix, Paris",
-        start=datetime(day.year, day.month, day.day, 9, tzinfo=PARIS),
-        end=datetime(day.year, day.month, day.day, 17, tzinfo=PARIS),
-    )
 
 
 @pytest.fixture
@@ -60,7 +48,7 @@ def test_a_change_reaches_the_trips_and_an_unchanged_calendar_writes_nothing(
     deps: ScanDeps, mocked_aws: Settings, tmp_path: Path
 ) -> None:
     source = MemorySource()
-    source.put(_meeting(date(2027, 3, 3)))
+    source.put(paris_meeting(date(2027, 3, 3), "evt-1", SourceKind.GRAPH))
     sources = {SourceKind.GRAPH: source}
 
     first = sync_connection(SyncJob(connection_id="graph:anna"), sources, deps)
@@ -74,7 +62,7 @@ def test_a_change_reaches_the_trips_and_an_unchanged_calendar_writes_nothing(
     assert (again.unchanged, again.requests, again.event_writes, again.report) == (True, 1, 0, None)
     assert _count_items(mocked_aws) == items
 
-    source.put(_meeting(date(2027, 3, 10)))  # the meeting moved
+    source.put(paris_meeting(date(2027, 3, 10), "evt-1", SourceKind.GRAPH))  # the meeting moved
     moved = sync_connection(SyncJob(connection_id="graph:anna"), sources, deps)
     assert moved.report is not None
     assert [(r.trip.start, r.alerted) for r in moved.report.results] == [(date(2027, 3, 10), True)]
