@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.bootstrap import Settings
 from chalicelib.scan import ScanDeps, scan_employee
 from tests.builders import employee, paris_meeting, scan_deps
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture

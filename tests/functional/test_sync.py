@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +16,6 @@ from chalicelib.scan import ScanDeps
 from chalicelib.sync import UnknownConnectionError, sync_connection, sync_window
 from tests.builders import employee, paris_meeting
 from tests.fakes.memory_source import MemorySource
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
