@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 import requests
+
+from tests.fakes.loopback import serving
 
 LOGIN = "https://login.example.test"
 GRAPH = "https://graph.example.test"
@@ -606,45 +607,6 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return _json(status, doc, headers)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, out_headers, out = self.server.graph.handle(self.command, self.path, headers, body)
-        self.send_response(status)
-        for name, value in out_headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, graph: FakeGraph) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.graph = graph
-
-
 class LoopbackSession(requests.Session):
     """A requests session (also usable as msal's http_client) that sends the fake hosts to 127.0.0.1."""
 
@@ -671,14 +633,9 @@ class RunningGraph:
 def running_graph() -> Iterator[RunningGraph]:
     """Start the fake on a free 127.0.0.1 port for the duration of the block."""
     graph = FakeGraph()
-    server = _Server(graph)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    session = LoopbackSession(int(port))
-    try:
-        yield RunningGraph(graph, int(port), session)
-    finally:
-        session.close()
-        server.shutdown()
-        server.server_close()
+    with serving(graph) as server:
+        session = LoopbackSession(server.port)
+        try:
+            yield RunningGraph(graph, server.port, session)
+        finally:
+            session.close()
