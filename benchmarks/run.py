@@ -131,6 +131,14 @@ def bench_api_import() -> None:
     print(f"cold import of app.py (API entry module): {float(out.stdout) * 1000:.0f} ms")
 
 
+def bench_places_and_detection() -> None:
+    from benchmarks.detection_bench import run as detection
+    from benchmarks.places_bench import run as places
+
+    places()
+    detection()
+
+
 def bench_sync_costs() -> None:
     import tempfile
 
@@ -145,4 +153,5 @@ if __name__ == "__main__":
     bench_checks()
     bench_detection()
     bench_api_import()
+    bench_places_and_detection()
     bench_sync_costs()

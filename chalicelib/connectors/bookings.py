@@ -7,8 +7,9 @@ reader covers them all. Each reservation becomes a ``Booking`` segment (where th
 arrives, when) and a ``CalendarEvent`` that detection reads like any other calendar entry:
 
 - flight, train, bus: an event on the departure day, titled "<carrier><number> <FROM> → <TO>", placed
-  (``country_hint``) in the arrival country; the event ends at the arrival or at the end of the
-  departure day, whichever comes first, so an overnight flight does not claim the day before landing;
+  (``country_hint``) in the arrival country and leaving from ``origin_country``; the event ends at the
+  arrival or at the end of the departure day, whichever comes first, so an overnight flight does not
+  claim the day before landing;
 - hotel: an all-day event from the check-in date through the check-out date (the traveler is still
   there on the morning of check-out), placed in the hotel's country;
 - rental car: an event from pick-up to drop-off, placed where the car is picked up;
@@ -58,6 +59,8 @@ _KINDS = {
     "RentalCarReservation": BookingKind.RENTAL_CAR,
     "EventReservation": BookingKind.EVENT,
 }
+_JOURNEYS = frozenset({BookingKind.FLIGHT, BookingKind.TRAIN, BookingKind.BUS})
+"""Segments that move the traveler: their event says where they leave from (``origin_country``)."""
 _PACKAGE = "ReservationPackage"
 _CANCELLED = frozenset({"reservationcancelled", "cancelled", "canceled"})
 _TIME = re.compile(
@@ -366,6 +369,7 @@ def _segment(
         coordinates=place.coordinates,
         categories=("booking", draft.kind.value),
         changed=changed,
+        origin_country=draft.departure_country if draft.kind in _JOURNEYS else None,
     )
     booking = Booking(
         id=uid,

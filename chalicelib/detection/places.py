@@ -1,80 +1,97 @@
-"""Turn the free text of a calendar location or title into a country, offline.
+"""Turn the free text of a calendar location or title into a country, offline, with the evidence.
 
-Why: calendars say "Client HQ, 12 Rue de la Paix, Paris", "LH 422 FRA → BOS" or "Boston, MA", never
-"FR" or "US". Detection needs the country, plus how sure we are and which rule said so (that goes into
-a trip's evidence, so HR can see why a trip was found). Rules are tried strongest first:
+Why: calendars say "Client HQ, 12 Rue de la Paix, Paris", "LH 422 FRA → BOS", "Marriott Warsaw" or
+"Plac Defilad 1, 00-901 Warszawa", never "FR" or "PL". Detection needs the country, how sure we are
+and which rule said so (it goes into a trip's evidence, so HR can see why a trip was found). Evidence
+is tried strongest first:
 
-1. IATA airport codes, only where the context says "airport": "(FRA)", a route "FRA → BOS" /
-   "FRA-BOS" / "FRA to BOS" (the last code, the destination, wins) or "Flughafen MUC". A bare
-   three-letter word is never taken: THE, CEO and ALL are airport codes too.
-2. Country names: English names from pycountry plus an alias table of other languages and short
-   forms (data/country_aliases.json); names that are usually a person or a US state (Jordan, Georgia)
-   are left out.
-3. A hand-written table of ~300 spellings of well-known business cities (data/cities.json). A US
-   state after a comma wins over the table ("Paris, TX" is in the US).
+1. Non-places are cut out first: URLs, dial-in numbers, rooms ("Room Paris"), Teams/Zoom/Meet, home.
+2. IATA codes in airport context (airports.py): "(FRA)", a route's destination, "Flughafen MUC".
+3. A country named in the text, in eight languages or a common form ("Niemcy", "U.K.", "Holland");
+   the right-most wins, since addresses run from street to city to country (placenames.py).
+4. A city (gazetteer.py: GeoNames cities >= 50,000 and capitals) that agrees with a region or code
+   in the same text: "Paris, TX", "London, ON", "Berlin, BE" (the Land), "Tbilisi, Georgia".
+5. A region or code after a comma alone: "Springfield, MO" when the town is too small to be listed.
+6. Any other city, right-most first; a postcode next to it narrows same-named cities ("CB2 1TN
+   Cambridge"), else the largest wins (European cities counted five-fold). Names that are also words
+   (Nice, Reading, Essen) need a postcode, a travel preposition or to stand alone.
+A city found in an airport or hotel string says so in its rule ("airport.city", "hotel.city").
 
-Within one rule the right-most match wins, because addresses run from street to city to country.
-
-Limits of this slice: no geocoding, no GEO coordinates, no small towns, no regions other than US
-states; a person called "Austin" in a title looks like a city. Names must start with a capital letter
-(in any case after that), so "nice to meet" or "turkey dinner" do not count.
+Results are cached per whitespace-normalised string; data loads once per process on first use.
+City data: GeoNames (https://www.geonames.org/), CC BY 4.0 — see data/README.md.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
-import airportsdata
-import pycountry
-
-from chalicelib.countries import is_country_code
-
-_WORD_START = r"(?<![\w])"
-_WORD_END = r"(?![\w])"
-_CODE = r"[A-Z]{3}"
-_ROUTE_SEP = r"(?:\s*(?:\u2192|\u27f6|\u279d|\u2708|->|=>|\u2013|\u2014|-|>)\s*|\s+(?:to|nach|à)\s+)"
-_ROUTE = re.compile(rf"(?<![A-Za-z0-9]){_CODE}(?:{_ROUTE_SEP}{_CODE})+(?![A-Za-z0-9])")
-_PARENTHESIZED = re.compile(r"\(\s*([A-Z]{3})\s*\)")
-_AIRPORT_WORD = r"(?i:airport|flughafen|aéroport|aeroport|aeropuerto|aeroporto|luchthaven|lotnisko)"
-_NEAR_AIRPORT = re.compile(
-    rf"{_AIRPORT_WORD}\s+({_CODE})(?![A-Za-z0-9])|(?<![A-Za-z0-9])({_CODE})\s+{_AIRPORT_WORD}"
+from chalicelib.detection.addresses import address_line, postcodes_around
+from chalicelib.detection.airports import AIRPORT_WORD, airport_code, airport_name
+from chalicelib.detection.gazetteer import City, gazetteer, nearest_country
+from chalicelib.detection.nonplaces import is_non_place, strip_non_places
+from chalicelib.detection.placenames import (
+    CODE,
+    COUNTRY,
+    REGION,
+    Reading,
+    country_from_text,
+    names,
 )
-# Three-letter words common in business calendars that also happen to be airport codes.
-_NOT_AIRPORT_WORDS = (
-    "THE AND ALL FOR YOU NEW OUT OFF END ONE TWO CEO CFO CTO COO CIO CMO VIP API KPI OKR QBR ROI SLA "
-    "FYI ETA PTO OOO IPO ERP CRM SAP AWS GCP SSO MVP POC UAT DEV OPS TBD EOD BOD AGM EUR USD GBP CHF "
-    "JPY PDF NDA RFP RFQ SOW CET CST EST PST UTC GMT BST WFH MON TUE WED THU FRI SAT SUN JAN FEB MAR "
-    "APR MAY JUN JUL AUG SEP OCT NOV DEC"
-)
-_NOT_AIRPORTS = frozenset(_NOT_AIRPORT_WORDS.split())
+from chalicelib.detection.textnorm import TOKEN, fold_word
 
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*|\S+@\S+\.\w+")
-_PHONE = re.compile(r"\+?\d[\d\s()./-]{6,}\d[#,\d]*")
-_NON_PLACE = re.compile(
-    r"(?i)\b(?:microsoft teams|teams|zoom|google meet|hangouts|webex|skype|gotomeeting|whereby|jitsi"
-    r"|bluejeans|chime|dial-?in|conference id|meeting id|online|virtual|remote|home ?office|at home"
-    r"|wfh|work(?:ing)? from home|mobiles arbeiten|télétravail|teletravail|teletrabajo|thuiswerk(?:en)?)\b"
-    r"|^\s*(?:room|raum|salle|sala|zaal|sala riunioni|conference room|meeting room|besprechungsraum"
-    r"|konferenzraum|boardroom|desk|floor|building|bldg)\b"
-)
-# State codes that are also ordinary words ("Meeting, OK"): only trusted after a known city.
-_WORDLIKE_STATES = frozenset({"OK", "ME", "IN", "OR", "HI", "OH"})
+__all__ = [
+    "CONFIDENCE",
+    "PlaceMatch",
+    "country_at",
+    "is_non_place",
+    "resolve_address",
+    "resolve_place",
+    "resolve_working_location",
+]
 
 CONFIDENCE = {
+    "address.country": 0.95,
     "iata.parenthesized": 0.9,
     "iata.airport_word": 0.9,
     "iata.route_destination": 0.9,
     "country.name": 0.9,
     "country.alias": 0.85,
-    "city.us_state": 0.75,
+    "airport.name": 0.85,
+    "airport.city": 0.85,
+    "city.country_code": 0.8,
+    "city.country": 0.8,
+    "city.region": 0.8,
+    "city.us_state": 0.8,
+    "city.postcode": 0.75,
     "us_state": 0.7,
+    "region": 0.7,
+    "country.code": 0.7,
+    "hotel.city": 0.7,
+    "coordinates": 0.7,
     "city": 0.65,
 }
+# ", TX", ", CA 94043", ", ON N6A 3K7", "(DE)"; not "(BA 178)", a flight number.
+_ADDRESS_CODE = re.compile(r",\s*([A-Z]{2,3})(?=\s*(?:$|[,;)/|\n]|\d|[A-Z]\d))|\(\s*([A-Z]{2,3})\s*\)")
+# "1 Canada Square", "Spain Street", "Bank of China": a country name inside a street or company name.
+_STREET_AFTER = re.compile(
+    r"\s+(?i:square|street|st|road|rd|avenue|ave|place|platz|stra(?:ss|ß)e|allee|ring|gate|house|haus"
+    r"|tower|centre|center|building|wharf|way|lane|drive|plaza|boulevard|blvd|quay|dock|court|park)\b"
+)
+_BEFORE_NAME = re.compile(r"(?:\d[\w-]*|\b(?i:of|de|du|des|der|von|di|del))\s+$")
+_WORDLIKE_STATES = frozenset({"OK", "ME", "IN", "OR", "HI", "OH", "DE", "ON", "SA", "WA"})
+_SEPARATORS = re.compile(r"[,;:|\n()\[\]–—/]| - ")
+_SPECIFIC_POSTCODE = 5  # a postcode shape shared by at most this many countries may overrule population
+_TRAVEL = "in to nach a à en naar w we do im at vers hacia verso"
+_TRAVEL_WORDS = frozenset(_TRAVEL.split())
+_HOTEL = re.compile(
+    r"(?i)\b(?:hotel|hôtel|hostel|hilton|marriott|hyatt|sheraton|westin|radisson|novotel|ibis|mercure|"
+    r"holiday inn|meli[aá]|nh|motel one|premier inn|kempinski|four seasons|intercontinental|crowne plaza|"
+    r"sofitel|pullman|best western|scandic|steigenberger|maritim|courtyard|renaissance|ritz|moxy|"
+    r"citizenm|25hours|mandarin oriental|hampton|doubletree|barcel[oó]|iberostar|ac hotel|h10|adina)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -87,177 +104,200 @@ class PlaceMatch:
     confidence: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int
+    end: int
+    key: str
+    readings: tuple[Reading, ...]
+    cities: tuple[City, ...]
+
+
 def resolve_place(text: str) -> PlaceMatch | None:
     """The country ``text`` points at, or None (virtual meetings, rooms, URLs, dial-ins, unknown)."""
-    cleaned = _PHONE.sub(" ", _URL.sub(" ", text or ""))
-    if not cleaned.strip():
+    normalised = " ".join((text or "").split())
+    return _resolve(normalised) if normalised else None
+
+
+def resolve_address(address: Mapping[str, object], country_hint: str | None = None) -> PlaceMatch | None:
+    """A structured address (Graph ``location.address``, JSON-LD): the country field first, then text."""
+    for value in (
+        country_hint,
+        address.get("countryOrRegion"),
+        address.get("addressCountry"),
+        address.get("country"),
+    ):
+        if isinstance(value, str) and value.strip():
+            code = country_from_text(value)
+            if code is not None:
+                return _match(code, value.strip(), "address.country")
+    line = address_line(address)
+    return resolve_place(line) if line else None
+
+
+def resolve_working_location(location: Mapping[str, object] | str) -> PlaceMatch | None:
+    """A Google working location (its properties, or just its label); home office is no place."""
+    if isinstance(location, str):
+        return None if is_non_place(location) else resolve_place(location)
+    if location.get("type") == "homeOffice" or "homeOffice" in location:
         return None
-    return _airport(cleaned) or _country(cleaned) or _city(cleaned)
+    for key in ("officeLocation", "customLocation"):
+        node = location.get(key)
+        if isinstance(node, Mapping):
+            label = " ".join(str(node.get(k) or "") for k in ("label", "buildingId"))
+            match = resolve_place(label)
+            if match is not None:
+                return match
+    fallback = location.get("label")
+    return resolve_place(fallback) if isinstance(fallback, str) else None
 
 
-def is_non_place(text: str) -> bool:
-    """True for locations that say "not travelling": virtual meetings, home, rooms, bare URLs/phones."""
-    cleaned = _PHONE.sub(" ", _URL.sub(" ", text or ""))
-    return not cleaned.strip() or _NON_PLACE.search(cleaned) is not None
+def country_at(lat: float, lon: float) -> str | None:
+    """Country at a coordinate: that of the nearest town within ~100 km (coarse near borders)."""
+    return nearest_country(lat, lon)
 
 
 def _match(country: str, matched: str, rule: str) -> PlaceMatch:
     return PlaceMatch(country=country, matched=matched, rule=rule, confidence=CONFIDENCE[rule])
 
 
-def _airport(text: str) -> PlaceMatch | None:
-    routes = list(_ROUTE.finditer(text))
-    for route in reversed(routes):
-        codes = re.findall(_CODE, route.group(0))
-        countries = [_airport_country(code) for code in codes]
-        if all(countries) and countries[-1]:
-            return _match(countries[-1], codes[-1], "iata.route_destination")
-    for pattern, rule in ((_PARENTHESIZED, "iata.parenthesized"), (_NEAR_AIRPORT, "iata.airport_word")):
-        for found in reversed(list(pattern.finditer(text))):
-            code = next(group for group in found.groups() if group)
-            country = _airport_country(code)
-            if country:
-                return _match(country, code, rule)
+@lru_cache(maxsize=65536)
+def _resolve(text: str) -> PlaceMatch | None:
+    cleaned = strip_non_places(text)
+    if not cleaned.strip(" ,;:-–—()[]#"):
+        return None
+    code = airport_code(cleaned)
+    if code is not None:
+        return _match(*code)
+    words = list(TOKEN.finditer(cleaned))
+    result = _decide(cleaned, _scan(cleaned, words))
+    if AIRPORT_WORD.search(cleaned):
+        if result is None:
+            named = airport_name([fold_word(w.group()) for w in words])
+            return _match(named[0], named[1], "airport.name") if named else None
+        if result.rule.startswith("city"):
+            return _match(result.country, result.matched, "airport.city")
+    if result is not None and result.rule in ("city", "city.postcode") and _HOTEL.search(cleaned):
+        return _match(result.country, result.matched, "hotel.city")
+    return result
+
+
+def _scan(text: str, words: list[re.Match[str]]) -> list[_Mention]:
+    """Known names in the text, longest first, each starting with a capital letter."""
+    known, cities = names().by_name, gazetteer().by_name
+    folded = [fold_word(w.group()) for w in words]
+    longest = max(names().max_words, gazetteer().max_words)
+    found: list[_Mention] = []
+    i = 0
+    while i < len(words):
+        if not words[i].group()[0].isupper():
+            i += 1
+            continue
+        for size in range(min(longest, len(words) - i), 0, -1):
+            key = folded[i] if size == 1 else " ".join(folded[i : i + size])
+            readings, places = known.get(key, ()), cities.get(key, ())
+            if readings or places:
+                end = words[i + size - 1].end()
+                end += 1 if "(" in text[words[i].start() : end] and text[end : end + 1] == ")" else 0
+                found.append(_Mention(words[i].start(), end, key, readings, places))
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def _decide(text: str, found: list[_Mention]) -> PlaceMatch | None:
+    mentions = [replace(m, readings=()) if m.readings and _inside_a_name(text, m) else m for m in found]
+    strong = [
+        (m.start, r.country, text[m.start : m.end], r.rule)
+        for m in mentions
+        for r in m.readings[:1]
+        if r.kind == COUNTRY
+    ]
+    table = names()
+    strong += [
+        (a.start(), table.abbreviation_country[a.group()], a.group(), "country.alias")
+        for a in table.abbreviations.finditer(text)
+    ]
+    if strong:
+        return _match(*max(strong)[1:])
+    codes = [
+        (c.start(c.lastindex or 1), code, table.by_code.get(code, ()))
+        for c in _ADDRESS_CODE.finditer(text)
+        for code in (c.group(1) or c.group(2),)
+    ]
+    with_cities = [m for m in mentions if m.cities]
+    for mention in reversed(with_cities):
+        evidence = [r for m in mentions if m is not mention for r in m.readings]
+        evidence += [r for _, _, readings in codes for r in readings]
+        for city in mention.cities:
+            agreeing = next((r for r in evidence if _agrees(r, city)), None)
+            if agreeing is not None:
+                return _match(city.country, text[mention.start : mention.end], _city_rule(agreeing))
+    region = _region(text, codes, mentions)
+    if region is not None:
+        return region
+    for mention in reversed(with_cities):
+        plain = _plain_city(text, mention)
+        if plain is not None:
+            return plain
     return None
 
 
-def _airport_country(code: str) -> str | None:
-    if code in _NOT_AIRPORTS:
-        return None
-    return _airports().get(code)
+def _inside_a_name(text: str, mention: _Mention) -> bool:
+    """The name is part of a street, building or company name: "1 Canada Square", "Bank of China"."""
+    return bool(_STREET_AFTER.match(text, mention.end) or _BEFORE_NAME.search(text, 0, mention.start))
 
 
-def _country(text: str) -> PlaceMatch | None:
-    best: tuple[int, str, str, str] | None = None
-    for pattern, table in (
-        (_country_pattern(), _country_names()),
-        (_abbreviation_pattern(), _abbreviations()),
-    ):
-        for found in pattern.finditer(text):
-            name = found.group(0)
-            if not name[0].isupper():
-                continue
-            code, rule = table[name.casefold()]
-            if best is None or found.start() > best[0]:
-                best = (found.start(), code, name, rule)
-    return None if best is None else _match(best[1], best[2], best[3])
+def _agrees(reading: Reading, city: City) -> bool:
+    if reading.kind == REGION:
+        return reading.country == city.country and reading.admin1 == city.admin1
+    return reading.country == city.country
 
 
-def _city(text: str) -> PlaceMatch | None:
-    cities = _cities()
-    found = [m for m in _city_pattern().finditer(text) if m.group(0)[0].isupper()]
-    state = _us_state(text, found)
-    if state is not None:
-        return state
-    if not found:
-        return None
-    last = found[-1].group(0)
-    return _match(cities[last.casefold()], last, "city")
+def _city_rule(reading: Reading) -> str:
+    if reading.kind == REGION:
+        return "city.us_state" if reading.country == "US" else "city.region"
+    return "city.country_code" if reading.kind == CODE else "city.country"
 
 
-def _us_state(text: str, cities_found: list[re.Match[str]]) -> PlaceMatch | None:
-    """A US state right after a comma, as in "Paris, TX" or "Springfield, Illinois 62701"."""
-    for found in reversed(list(_state_pattern().finditer(text))):
-        state = found.group("state")
-        code = _us_states().get(state.casefold(), state)
-        before = [m for m in cities_found if m.end() <= found.start()]
-        city = before[-1] if before and not text[before[-1].end() : found.start()].strip(" ,") else None
-        if city is not None and _cities()[city.group(0).casefold()] == code:
-            return None  # "Berlin, DE": the code is the city's own country, not Delaware
-        if city is None and code in _WORDLIKE_STATES:
+def _region(
+    text: str, codes: list[tuple[int, str, tuple[Reading, ...]]], mentions: list[_Mention]
+) -> PlaceMatch | None:
+    """A region or code after a comma names the country when no listed city agrees ("Springfield, MO")."""
+    candidates = [(pos, code, readings) for pos, code, readings in codes if readings]
+    candidates += [
+        (m.start, text[m.start : m.end], tuple(r for r in m.readings if r.kind == REGION))
+        for m in mentions
+        if text[: m.start].rstrip().endswith(",")
+    ]
+    for pos, code, readings in sorted(candidates, reverse=True):
+        if not readings or (code in _WORDLIKE_STATES and not re.match(r"\s*\d", text[pos + len(code) :])):
             continue
-        place = text[: found.start()].rsplit(",", 1)[-1].strip()
-        if not place or not place[0].isupper():
-            continue
-        rule = "city.us_state" if city is not None else "us_state"
-        return _match("US", f"{place}, {state}", rule)
+        place = text[:pos].rstrip(" ,(").rsplit(",", 1)[-1].strip()
+        if place and place[0].isupper():
+            return _match(readings[0].country, f"{place}, {code}", readings[0].rule)
     return None
 
 
-def _names_pattern(names: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    ordered = sorted(set(names), key=len, reverse=True)
-    return re.compile(_WORD_START + "(?:" + "|".join(map(re.escape, ordered)) + ")" + _WORD_END, flags)
+def _plain_city(text: str, mention: _Mention) -> PlaceMatch | None:
+    candidates = mention.cities
+    postal = postcodes_around(text, mention.start, mention.end)
+    narrowed = tuple(c for c in candidates if c.country in postal)
+    matched = text[mention.start : mention.end]
+    if narrowed and (narrowed[0] is candidates[0] or len(postal) <= _SPECIFIC_POSTCODE):
+        return _match(narrowed[0].country, matched, "city.postcode")
+    if mention.key in gazetteer().wordlike and not _stands_alone(text, mention):
+        return None
+    return _match(candidates[0].country, matched, "city")
 
 
-@lru_cache(maxsize=1)
-def _airports() -> dict[str, str]:
-    """IATA code -> ISO country, loaded on first use (about 8,000 airports)."""
-    data = airportsdata.load("IATA")
-    return {code: str(row["country"]) for code, row in data.items() if is_country_code(str(row["country"]))}
-
-
-@lru_cache(maxsize=1)
-def _alias_data() -> dict[str, Any]:
-    return _load_json("country_aliases.json")
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, tuple[str, str]]:
-    """casefolded name -> (ISO code, rule)."""
-    ambiguous = {name.casefold() for name in _alias_data()["ambiguous"]}
-    names: dict[str, tuple[str, str]] = {}
-    for code, aliases in _alias_data()["names"].items():
-        for alias in aliases:
-            names[alias.casefold()] = (code, "country.alias")
-    for country in pycountry.countries:
-        for attribute in ("name", "common_name", "official_name"):
-            name = getattr(country, attribute, None)
-            if name and "," not in name and "(" not in name:
-                names[name.casefold()] = (country.alpha_2, "country.name")
-    return {name: value for name, value in names.items() if name not in ambiguous}
-
-
-@lru_cache(maxsize=1)
-def _abbreviations() -> dict[str, tuple[str, str]]:
-    return {
-        abbreviation.casefold(): (code, "country.alias")
-        for code, abbreviations in _alias_data()["abbreviations"].items()
-        for abbreviation in abbreviations
-    }
-
-
-@lru_cache(maxsize=1)
-def _country_pattern() -> re.Pattern[str]:
-    return _names_pattern(list(_country_names()))
-
-
-@lru_cache(maxsize=1)
-def _abbreviation_pattern() -> re.Pattern[str]:
-    abbreviations = [a for values in _alias_data()["abbreviations"].values() for a in values]
-    ordered = sorted(set(abbreviations), key=len, reverse=True)
-    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])")
-
-
-@lru_cache(maxsize=1)
-def _city_data() -> dict[str, Any]:
-    return _load_json("cities.json")
-
-
-@lru_cache(maxsize=1)
-def _cities() -> dict[str, str]:
-    """casefolded city spelling -> ISO code."""
-    return {city.casefold(): code for code, cities in _city_data()["cities"].items() for city in cities}
-
-
-@lru_cache(maxsize=1)
-def _city_pattern() -> re.Pattern[str]:
-    return _names_pattern([c for cities in _city_data()["cities"].values() for c in cities])
-
-
-@lru_cache(maxsize=1)
-def _us_states() -> dict[str, str]:
-    """Full state name (casefolded) -> two-letter code."""
-    return {name.casefold(): code for code, name in _city_data()["us_states"].items()}
-
-
-@lru_cache(maxsize=1)
-def _state_pattern() -> re.Pattern[str]:
-    states: dict[str, str] = _city_data()["us_states"]
-    alternatives = "|".join([*states, *(re.escape(name) for name in states.values())])
-    return re.compile(rf",\s*(?P<state>{alternatives})(?:\s+\d{{5}}(?:-\d{{4}})?)?\s*(?=$|[,;)/|\n])")
-
-
-def _load_json(name: str) -> dict[str, Any]:
-    text = resources.files("chalicelib.detection").joinpath("data", name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+def _stands_alone(text: str, mention: _Mention) -> bool:
+    """The name is a whole segment of the text ("Workshop – Essen") or follows "in"/"nach"/"à"."""
+    before = _SEPARATORS.split(text[: mention.start])[-1].strip()
+    after = _SEPARATORS.split(text[mention.end :])[0].strip()
+    if not before and not after:
+        return True
+    previous = before.rsplit(None, 1)[-1].casefold() if before else ""
+    return previous in _TRAVEL_WORDS

@@ -69,8 +69,8 @@ def test_booked_flights_show_the_days_of_arrival_abroad_to_detection() -> None:
     flights = _read("lufthansa_fra_bos_roundtrip.jsonld").events
     trips = detect_trips(EMPLOYEE, "DE", flights)
 
-    # the outbound flight places the employee in the US on the 5th; the return flight home adds nothing
-    assert [(t.country, t.start, t.end) for t in trips] == [("US", date(2027, 4, 5), date(2027, 4, 5))]
+    # arriving in Boston on the 5th and leaving Boston on the 23rd: in the US for every day in between
+    assert [(t.country, t.start, t.end) for t in trips] == [("US", date(2027, 4, 5), date(2027, 4, 23))]
 
 
 def test_a_hotel_is_an_all_day_stay_from_check_in_through_check_out_in_its_country() -> None:

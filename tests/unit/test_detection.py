@@ -90,6 +90,20 @@ def test_the_title_is_used_when_there_is_no_location() -> None:
     assert trip.evidence[0].place == "Vienna"
 
 
+def test_a_place_named_in_passing_in_a_title_is_a_topic_not_a_trip() -> None:
+    topics = [
+        timed("t1", at(3), title="Turkey dinner"),
+        timed("t2", at(4), title="Netflix: Emily in Paris"),
+        timed("t3", at(5), title="Expense report: Milan trip"),
+        timed("t4", at(8), title="Read: Vienna convention memo"),
+    ]
+    placed = timed("p", at(10), title="Client meeting – London")
+
+    assert spans(detect_trips("emp-1", "DE", [*topics, placed])) == [
+        ("GB", date(2027, 3, 10), date(2027, 3, 10))
+    ]
+
+
 def test_all_day_end_is_exclusive_and_every_spanned_day_counts() -> None:
     event = all_day("e1", date(2027, 4, 5), 19, "Project kickoff", "Boston, MA")
 
@@ -132,7 +146,9 @@ def test_a_gap_of_three_days_splits_the_stay() -> None:
     assert len(trips) == 2
 
 
-def test_a_flight_gives_presence_in_the_destination_on_its_departure_day_only() -> None:
+def test_an_outbound_and_a_return_flight_make_one_stay_from_arrival_to_departure() -> None:
+    # Issue 5 changed this: the days between arriving abroad and leaving again are presence there
+    # (this test used to expect a one-day trip on the outbound day only).
     outbound = timed(
         "f1", at(5, month=4, hour=10), hours=9, title="LH 422 FRA → BOS", location="Frankfurt (FRA)"
     )
@@ -140,10 +156,12 @@ def test_a_flight_gives_presence_in_the_destination_on_its_departure_day_only() 
 
     [trip] = detect_trips("emp-1", "DE", [outbound, back])
 
-    assert (trip.country, trip.start, trip.end) == ("US", date(2027, 4, 5), date(2027, 4, 5))
-    assert trip.purpose is Purpose.UNKNOWN  # a flight alone says nothing about why
-    assert trip.evidence[0].rule == "iata.route_destination"
-    assert trip.evidence[0].place == "BOS"
+    assert (trip.country, trip.start, trip.end) == ("US", date(2027, 4, 5), date(2027, 4, 23))
+    assert trip.purpose is Purpose.UNKNOWN  # flights alone say nothing about why
+    assert [(e.uid, e.place, e.rule, e.day) for e in trip.evidence] == [
+        ("f1", "BOS", "iata.route_destination", date(2027, 4, 5)),
+        ("f2", "BOS", "departure.iata.route_origin", date(2027, 4, 23)),
+    ]
 
 
 def test_a_written_out_flight_to_a_city_counts_as_a_flight() -> None:

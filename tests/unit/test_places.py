@@ -20,12 +20,13 @@ from chalicelib.detection.places import is_non_place, resolve_place
         ("Marina Bay Sands, Singapore", "SG", "country.name"),
         ("Canary Wharf, London, UK", "GB", "country.alias"),
         ("Client HQ, 12 Rue de la Paix, Paris", "FR", "city"),
-        ("Friedrichstraße 68, 10117 Berlin", "DE", "city"),
+        ("Friedrichstraße 68, 10117 Berlin", "DE", "city.postcode"),
         ("Kongresshaus Zürich, Zürich", "CH", "city"),
         ("København", "DK", "city"),
         ("Boston, MA", "US", "city.us_state"),
         ("150 N Riverside Plaza, Chicago, IL 60606", "US", "city.us_state"),
-        ("Springfield, IL 62701", "US", "us_state"),
+        ("Springfield, IL 62701", "US", "city.us_state"),
+        ("Smallville, KS 67524", "US", "us_state"),
     ],
 )
 def test_rule_and_country(text: str, country: str, rule: str) -> None:
