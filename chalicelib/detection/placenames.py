@@ -3,7 +3,8 @@
 Why: the strongest evidence in a place string is a country or a region named in it ("Paris, TX" is the
 US, "London, ON" is Canada, "Berlin, BE" is the German state of Berlin). Names come from pycountry's
 English names and their de/fr/es/it/nl/pl translations (data/country_names.txt, generated), the
-hand-written aliases (data/country_aliases.json) and regions (data/regions.json: US states, Canadian
+hand-written aliases (data/country_aliases.json), travel destinations that stand for their country
+(data/destinations.json: "Mallorca", "Bali", "Tuscany") and regions (data/regions.json: US states, Canadian
 provinces, Australian states, German Länder, Swiss cantons). Names that are usually something else
 (Georgia, Jordan, Granada) are "ambiguous": they only count when another token agrees.
 """
@@ -61,6 +62,12 @@ def names() -> Names:
     for code, spellings in aliases["names"].items():
         for spelling in spellings:
             add(fold(spelling), Reading(COUNTRY, code, "country.alias"))
+    for code, spellings in json.loads(data_text("destinations.json")).items():
+        if code.startswith("_"):
+            continue
+        for spelling in spellings:
+            if fold(spelling) not in by_name:  # a country name always wins over a destination
+                add(fold(spelling), Reading(COUNTRY, code, "destination"))
     for key in ambiguous:
         by_name[key] = [Reading(AMBIGUOUS, r.country, r.rule) for r in by_name.get(key, [])]
     by_code: dict[str, list[Reading]] = {}

@@ -59,6 +59,7 @@ CONFIDENCE = {
     "iata.route_destination": 0.9,
     "country.name": 0.9,
     "country.alias": 0.85,
+    "destination": 0.8,
     "airport.name": 0.85,
     "airport.city": 0.85,
     "city.country_code": 0.8,
@@ -196,6 +197,8 @@ def _scan(text: str, words: list[re.Match[str]]) -> list[_Mention]:
         for size in range(min(longest, len(words) - i), 0, -1):
             key = folded[i] if size == 1 else " ".join(folded[i : i + size])
             readings, places = known.get(key, ()), cities.get(key, ())
+            if (readings or places) and _in_compound(text, words[i].start(), words[i + size - 1].end()):
+                readings = places = ()  # "Mont" in "Mont-Blanc" is part of another name, not the town
             if readings or places:
                 end = words[i + size - 1].end()
                 end += 1 if "(" in text[words[i].start() : end] and text[end : end + 1] == ")" else 0
@@ -205,6 +208,13 @@ def _scan(text: str, words: list[re.Match[str]]) -> list[_Mention]:
         else:
             i += 1
     return found
+
+
+def _in_compound(text: str, start: int, end: int) -> bool:
+    """The name is joined by a hyphen to a further capitalised word ("Mont-Blanc", "Baden-Baden" aside)."""
+    before = start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha()
+    after = text[end : end + 1] == "-" and text[end + 1 : end + 2].isupper()
+    return before or after
 
 
 def _decide(text: str, found: list[_Mention]) -> PlaceMatch | None:

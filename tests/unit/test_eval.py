@@ -12,6 +12,7 @@ from chalicelib.countries import is_country_code
 from coverwatch.evaluate import (
     DEFAULT_CORPUS,
     Span,
+    evaluate,
     load_labels,
     main,
     match_trips,
@@ -224,3 +225,11 @@ def test_the_runner_reports_each_sample_file(capsys: pytest.CaptureFixture[str],
 def test_a_missing_labels_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--corpus", str(tmp_path)]) == 2
     assert "labels.yaml" in capsys.readouterr().err
+
+
+def test_detection_finds_the_labelled_trips_and_purposes_at_the_issues_target() -> None:
+    # A regression guard for the detector on the whole labelled corpus (issue 5 asks for >= 0.95 on each).
+    result = evaluate(DEFAULT_CORPUS)
+    assert result["trips"]["precision"] >= 0.95
+    assert result["trips"]["recall"] >= 0.95
+    assert result["purpose"]["f1"] >= 0.95

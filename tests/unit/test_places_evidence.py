@@ -292,3 +292,29 @@ def test_the_same_text_gives_the_same_answer_every_time() -> None:
 )
 def test_names_inside_streets_and_flight_numbers_do_not_decide(text: str, expected: str) -> None:
     assert country(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Urlaub Mallorca", "ES"),
+        ("Toskana", "IT"),
+        ("Summer holiday - Hawaii", "US"),
+        ("Leave - Bali trip", "ID"),
+        ("Vacances en Corse", "FR"),
+        ("Kreta", "GR"),
+    ],
+)
+def test_islands_and_regions_people_travel_to_name_their_country(text: str, country: str) -> None:
+    match = resolve_place(text)
+    assert match is not None
+    assert (match.country, match.rule) == (country, "destination")
+
+
+def test_a_town_name_inside_a_hyphenated_name_is_not_that_town() -> None:
+    match = resolve_place("Genève, Quai du Mont-Blanc")  # Mont is a Belgian town
+    assert match is not None
+    assert match.country == "CH"
+    baden = resolve_place("Baden-Baden")
+    assert baden is not None
+    assert baden.country == "DE"
