@@ -56,7 +56,11 @@ def _lines(f: AlertFacts) -> list[tuple[str, str]]:
         ("Employee", f"{f.employee.name} ({f.employee.id})"),
         ("Destination", f"{country_name(f.trip.country)} ({f.trip.country})"),
         ("Dates", f"{_dates(f.trip)} ({f.trip.days} day{'s' if f.trip.days != 1 else ''})"),
-        ("Purpose", f"{f.trip.purpose.value} (confidence {f.trip.confidence:.0%})"),
+        (
+            "Purpose",
+            f"{f.trip.purpose.value} (confidence {f.trip.confidence:.0%})"
+            + (" — mixed work and holiday: the traveler is asked to confirm" if f.trip.confirm else ""),
+        ),
         ("Document needed", _document(a)),
         ("Apply by", a.apply_by.isoformat() if a.apply_by else "-"),
     ]

@@ -118,3 +118,10 @@ def test_the_alert_says_where_to_apply_and_which_days_a_certificate_leaves_open(
             AlertFacts(employee(), trip(date(2027, 3, 3), date(2027, 3, 6)), whole), "hr@x.org"
         ).text
     )
+
+
+def test_a_mixed_trip_says_the_traveler_is_asked_to_confirm() -> None:
+    mixed = trip(date(2027, 3, 3)).model_copy(update={"confirm": True})
+    alert = build_alert(AlertFacts(employee(), mixed, assessment()), "hr@example.com")
+    assert "the traveler is asked to confirm" in alert.text
+    assert "asked to confirm" not in _alert().text
