@@ -61,7 +61,7 @@ def _current() -> GoogleWebhookDeps:
 
         settings = bootstrap.default_settings()
         sqs = bootstrap.aws_client("sqs", settings)
-        queue_url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
+        queue_url = bootstrap.queue_url(settings)
         _deps = GoogleWebhookDeps(bootstrap.repository(settings), sqs, queue_url)
     return _deps
 

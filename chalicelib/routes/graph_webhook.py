@@ -72,7 +72,7 @@ def _current() -> GraphWebhookDeps:
 
         settings = bootstrap.default_settings()
         sqs = bootstrap.aws_client("sqs", settings)
-        queue_url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
+        queue_url = bootstrap.queue_url(settings)
         _deps = GraphWebhookDeps(
             bootstrap.repository(settings),
             sqs,
