@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
@@ -21,9 +21,10 @@ from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_pr
 from chalicelib.queries import OpenCasesQuery, stored_trip_json
 from chalicelib.routes import bookings as bookings_routes
 from chalicelib.routes import calendar_upload, google_webhook, graph_webhook
-from chalicelib.scan import reassess_employee
 from chalicelib.store.repository import Repository
-from chalicelib.sync import accept_bookings, accept_upload
+
+if TYPE_CHECKING:
+    from chalicelib.scan import ScanReport
 
 app = Chalice(app_name="coverwatch")
 M = TypeVar("M", bound=BaseModel)
@@ -109,6 +110,12 @@ def list_open_cases() -> Response:
     return Response(body={"trips": [stored_trip_json(t) for t in trips]}, status_code=200)
 
 
+def _reassess(employee: Employee) -> ScanReport:
+    from chalicelib.scan import reassess_employee  # detection and alerts load only for these writes
+
+    return reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
+
+
 @app.route("/v1/employees/{employee_id}", methods=["PUT"])
 def put_employee(employee_id: str) -> Response:
     """Create or replace an employee record (from an HRIS); their stored trips are decided again."""
@@ -119,7 +126,7 @@ def put_employee(employee_id: str) -> Response:
     if isinstance(employee, Response):
         return employee
     _repo().put_employee(employee)
-    report = reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
+    report = _reassess(employee)
     return Response(
         body={"employee": employee.model_dump(mode="json"), "trips": len(report.results)}, status_code=200
     )
@@ -138,7 +145,7 @@ def put_certificate(certificate_id: str) -> Response:
     if employee is None:
         return _problem(not_found_problem("employee_id", f"no employee {certificate.employee_id!r}"))
     _repo().put_certificate(certificate)
-    report = reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
+    report = _reassess(employee)
     trips = [
         {"trip_id": r.trip.id, "country": r.trip.country, "status": r.assessment.status.value}
         for r in report.results
@@ -176,10 +183,14 @@ def list_employee_trips(employee_id: str) -> Response:
 
 
 def _on_bookings(employee_id: str, events: list[CalendarEvent], cancelled_uids: list[str]) -> None:
+    from chalicelib.sync import accept_bookings
+
     accept_bookings(employee_id, events, cancelled_uids, bootstrap.scan_deps(bootstrap.default_settings()))
 
 
 def _on_upload(connection_id: str, events: list[CalendarEvent]) -> None:
+    from chalicelib.sync import accept_upload
+
     accept_upload(connection_id, events, bootstrap.scan_deps(bootstrap.default_settings()))
 
 

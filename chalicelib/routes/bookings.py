@@ -22,16 +22,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.connectors.booking_email import read_email
-from chalicelib.connectors.bookings import BookingsResult, read_reservations
 from chalicelib.models import CalendarEvent, SourceProblem
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
+
+if TYPE_CHECKING:  # the parsers (and the place tables) load only when a booking arrives
+    from chalicelib.connectors.bookings import BookingsResult
 
 BOOKINGS_PATH = "/v1/bookings"
 EMPLOYEE_HEADER = "X-Coverwatch-Employee"
@@ -139,6 +140,9 @@ def _target(request: Request) -> BookingTarget | Response:
 
 
 def _read(raw: bytes, media_type: str, employee_id: str) -> BookingsResult | Response:
+    from chalicelib.connectors.booking_email import read_email
+    from chalicelib.connectors.bookings import read_reservations
+
     if media_type == "message/rfc822":
         return read_email(raw, employee_id=employee_id, calendar_id="bookings")
     try:

@@ -24,7 +24,6 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.connectors.base import SyncWindow
-from chalicelib.connectors.ics import default_window, read_ics
 from chalicelib.models import CalendarEvent
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, validation_problem
 
@@ -36,10 +35,16 @@ OnUpload = Callable[[str, list[CalendarEvent]], None]
 """Receives the connection id and every event read; raises LookupError for an unknown connection."""
 
 
+def _default_window() -> SyncWindow:
+    from chalicelib.connectors.ics import default_window  # icalendar loads only when a calendar is uploaded
+
+    return default_window()
+
+
 @dataclass(frozen=True)
 class UploadDeps:
     on_upload: OnUpload
-    window: Callable[[], SyncWindow] = field(default=default_window)
+    window: Callable[[], SyncWindow] = field(default=_default_window)
     max_bytes: int = MAX_UPLOAD_BYTES
 
 
@@ -110,6 +115,8 @@ def _handle(connection_id: str, data: bytes) -> Response:
         return _unreadable("the body is empty; send the .ics file as the request body")
     if b"BEGIN:VCALENDAR" not in data.upper():
         return _unreadable("the body is not an iCalendar file (no BEGIN:VCALENDAR)")
+    from chalicelib.connectors.ics import read_ics  # icalendar loads only when a calendar is uploaded
+
     result = read_ics(data, calendar_id=path.connection_id, window=_deps.window())
     try:
         _deps.on_upload(path.connection_id, result.events)
