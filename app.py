@@ -175,6 +175,37 @@ def connect_calendar(employee_id: str) -> Response:
     return Response(body={"connection": connection.model_dump(mode="json")}, status_code=201)
 
 
+def _answer_page(token: str, *, record: bool) -> Response:
+    from chalicelib import answers
+
+    settings = bootstrap.default_settings()
+    if not settings.link_secret:
+        return Response(
+            body="Answer links are not enabled.", status_code=503, headers={"Content-Type": "text/plain"}
+        )
+    action = answers.record if record else answers.preview
+    page = action(token, settings.link_secret.encode(), datetime.now(UTC), bootstrap.scan_deps(settings))
+    return Response(
+        body=page.html, status_code=page.status, headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+@app.route("/v1/answers/{token}", methods=["GET"])
+def show_answer(token: str) -> Response:
+    """The traveler opened a "work trip" / "holiday" link: show what it records (scanners only look)."""
+    return _answer_page(token, record=False)
+
+
+@app.route(
+    "/v1/answers/{token}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "application/json", "text/plain"],
+)
+def record_answer(token: str) -> Response:
+    """The traveler pressed the button: store the answer and decide their trips again."""
+    return _answer_page(token, record=True)
+
+
 @app.route("/v1/employees/{employee_id}/trips", methods=["GET"])
 def list_employee_trips(employee_id: str) -> Response:
     return Response(

@@ -45,6 +45,8 @@ class Settings:
     """Secrets Manager id of the Google service-account key; None = Google connections are not read."""
     google_webhook_url: str | None = None
     """Public HTTPS address of /v1/webhooks/google, for watch channels."""
+    link_secret: str | None = None
+    """Key that signs the traveler's answer links; None = answer links are refused (503)."""
 
     def decision_date(self) -> date:
         return self.today or datetime.now(UTC).date()
@@ -68,6 +70,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         graph_notification_url=e.get("COVERWATCH_GRAPH_WEBHOOK_URL") or None,
         google_secret_id=e.get("COVERWATCH_GOOGLE_SECRET") or None,
         google_webhook_url=e.get("COVERWATCH_GOOGLE_WEBHOOK_URL") or None,
+        link_secret=e.get("COVERWATCH_LINK_SECRET") or None,
     )
 
 

@@ -73,8 +73,12 @@ def reassess_employee(employee: Employee, deps: ScanDeps) -> ScanReport:
 def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[TripResult]:
     """Assess, store and (once) alert each trip; the side effects are idempotent."""
     certificates = deps.repo.certificates_of(employee.id)
+    answers = deps.repo.trip_answers(employee.id)
     results = []
-    for trip in trips:
+    for detected in trips:
+        trip = detected
+        if detected.id in answers:  # the traveler's own answer outranks the calendar's hints
+            trip = detected.model_copy(update={"purpose": answers[detected.id], "confirm": False})
         assessment = assess(trip, employee, certificates, deps.decided_on)
         write = deps.repo.save_trip(trip, assessment)
         alerted = False

@@ -24,6 +24,7 @@ from chalicelib.models import (
     Channel,
     Connection,
     Employee,
+    Purpose,
     SyncState,
     Trip,
 )
@@ -68,6 +69,8 @@ class Repository(Protocol):
     def get_sync_state(self, connection_id: str) -> SyncState | None: ...
     def save_sync_state(self, state: SyncState) -> SyncState: ...
     def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool: ...
+    def put_trip_answer(self, employee_id: str, trip_id: str, purpose: Purpose, trip_end: date) -> None: ...
+    def trip_answers(self, employee_id: str) -> dict[str, Purpose]: ...
     def put_connection(self, connection: Connection) -> None: ...
     def get_connection(self, connection_id: str) -> Connection | None: ...
     def connections_of(self, employee_id: str) -> list[Connection]: ...
@@ -263,6 +266,25 @@ class DynamoRepository:
     def release_alert(self, employee_id: str, key: str) -> None:
         """Undo a claim whose e-mail could not be sent, so the next run tries again."""
         self._db.delete_item(TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")})
+
+    # travelers' answers ---------------------------------------------------------------------
+    def put_trip_answer(self, employee_id: str, trip_id: str, purpose: Purpose, trip_end: date) -> None:
+        """The traveler said what the trip is; it outranks what the calendar suggested."""
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _emp(employee_id),
+                "SK": _s(f"ANSWER#{trip_id}"),
+                "purpose": _s(purpose.value),
+                TTL_ATTRIBUTE: _n(retention.trip_expires_at(trip_end)),
+            },
+        )
+
+    def trip_answers(self, employee_id: str) -> dict[str, Purpose]:
+        return {
+            i["SK"]["S"].removeprefix("ANSWER#"): Purpose(i["purpose"]["S"])
+            for i in self._query_prefix(employee_id, "ANSWER#")
+        }
 
     # connections, channels and the events read from them ----------------------------------------
     def put_connection(self, connection: Connection) -> None:

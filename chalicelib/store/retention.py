@@ -6,6 +6,7 @@ Why these periods:
   fell due (e.g. Germany, § 25(1) SGB IV). We keep a trip until 31 December of the fourth year after
   the year it ended, then let it expire.
 - A certificate record lives as long as the trips it proves: the same rule, from its validity end.
+  A traveler's answer about a trip follows its trip.
 - Alert records exist only to stop duplicate e-mails: 400 days after they were sent.
 - Calendar sync state is refreshed on every sync; 90 days without a sync means the connection is gone.
 - Normalised calendar events (title, place, times: what detection re-reads when a calendar changes)

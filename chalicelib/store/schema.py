@@ -8,6 +8,7 @@ Key design (one table, generic keys):
 | certificate       | ``EMP#<id>``       | ``CERT#<cert id>`` | –                                           |
 | trip + assessment | ``EMP#<id>``       | ``TRIP#<trip id>`` | ``NOCERT`` / ``<start>#<emp id>#<trip id>`` |
 | alert sent        | ``EMP#<id>``       | ``ALERT#<key>``    | –                                           |
+| traveler's answer | ``EMP#<id>``       | ``ANSWER#<trip>``  | –                                           |
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
 | connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copies: ``EMP#<id>``, ``CONNECTIONS``)    |
 | calendar event    | ``CONN#<conn id>`` | ``EVT#<uid>``      | –                                           |
