@@ -255,6 +255,22 @@ def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
     return {"renewed": len(report.renewed), "failed": len(report.failed), "orphaned": len(report.orphaned)}
 
 
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def send_traveler_checklists(event: CloudWatchEvent) -> dict[str, int]:
+    """Each traveler's checklist, a week before departure, once per trip version."""
+    from chalicelib.checklists import send_checklists
+
+    settings = bootstrap.default_settings()
+    secret = settings.link_secret.encode() if settings.link_secret else None
+    sent = send_checklists(
+        bootstrap.scan_deps(settings),
+        now=datetime.now(UTC),
+        answer_base_url=settings.public_base_url,
+        secret=secret,
+    )
+    return {"sent": sent}
+
+
 @app.on_sqs_message(queue=SCAN_QUEUE, batch_size=10)
 def scan_worker(event: SQSEvent) -> dict[str, Any]:
     """Scan one employee per message; failed messages are reported back so only they are retried."""

@@ -294,6 +294,13 @@ class MultiStateSuggestion(Model):
 
 class AlertKind(StrEnum):
     MISSING_CERTIFICATE = "missing_certificate"
+    TRAVELER_CHECKLIST = "traveler_checklist"
+
+
+class Attachment(Model):
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(pattern=r"^[a-z]+/[a-z0-9.+-]+$")
+    text: str
 
 
 class Alert(Model):
@@ -307,6 +314,7 @@ class Alert(Model):
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Connection(Model):

@@ -39,6 +39,11 @@ def to_mime(alert: Alert, sender: str) -> EmailMessage:
     msg["X-Coverwatch-Alert"] = alert.key
     msg.set_content(alert.text)
     msg.add_alternative(alert.html, subtype="html")
+    for attachment in alert.attachments:
+        maintype, subtype = attachment.content_type.split("/")
+        msg.add_attachment(
+            attachment.text.encode(), maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return msg
 
 
