@@ -295,6 +295,7 @@ class MultiStateSuggestion(Model):
 class AlertKind(StrEnum):
     MISSING_CERTIFICATE = "missing_certificate"
     TRAVELER_CHECKLIST = "traveler_checklist"
+    RESOLVED = "resolved"
 
 
 class Attachment(Model):

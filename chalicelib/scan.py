@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from chalicelib.alerts.compose import AlertFacts, build_alert
+from chalicelib.alerts.compose import AlertFacts, alert_key_prefix, build_alert, build_resolved
 from chalicelib.alerts.notifier import Notifier, send_once
 from chalicelib.detection.trips import detect_trips
 from chalicelib.models import (
@@ -18,6 +18,7 @@ from chalicelib.models import (
     CalendarEvent,
     Employee,
     SourceProblem,
+    Status,
     Trip,
 )
 from chalicelib.rules import assess
@@ -74,6 +75,7 @@ def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[T
     """Assess, store and (once) alert each trip; the side effects are idempotent."""
     certificates = deps.repo.certificates_of(employee.id)
     answers = deps.repo.trip_answers(employee.id)
+    before = {s.trip.id: s for s in deps.repo.trips_of(employee.id)}
     results = []
     for detected in trips:
         trip = detected
@@ -82,11 +84,26 @@ def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[T
         assessment = assess(trip, employee, certificates, deps.decided_on)
         write = deps.repo.save_trip(trip, assessment)
         alerted = False
+        previous = before.get(trip.id)
         if assessment.lacks_certificate and trip.end >= deps.decided_on:
-            alert = build_alert(AlertFacts(employee, trip, assessment), deps.hr_email)
+            moved = None
+            if previous is not None and (previous.trip.start, previous.trip.end) != (trip.start, trip.end):
+                moved = (previous.trip.start, previous.trip.end)
+            alert = build_alert(AlertFacts(employee, trip, assessment, moved), deps.hr_email)
             alerted = send_once(alert, deps.repo, deps.notifier, deps.decided_on)
+        elif previous is not None and previous.assessment.lacks_certificate and trip.end >= deps.decided_on:
+            reason = "covered" if assessment.status is Status.COVERED else "not_required"
+            _resolve(employee, trip, reason, deps)
         results.append(TripResult(trip, assessment, write, alerted))
     return results
+
+
+def _resolve(employee: Employee, trip: Trip, reason: str, deps: ScanDeps) -> None:
+    """Tell HR a case it was alerted about needs nothing more (once per trip, dates and reason)."""
+    if deps.repo.alert_was_sent(employee.id, alert_key_prefix(trip)):
+        send_once(
+            build_resolved(employee, trip, reason, deps.hr_email), deps.repo, deps.notifier, deps.decided_on
+        )
 
 
 def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list[Trip]:
@@ -98,5 +115,7 @@ def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list
             continue
         gone = trip.model_copy(update={"cancelled": True})
         deps.repo.save_trip(gone, stored.assessment)
+        if stored.assessment.lacks_certificate:
+            _resolve(employee, gone, "cancelled", deps)
         cancelled.append(gone)
     return cancelled

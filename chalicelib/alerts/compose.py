@@ -19,6 +19,13 @@ class AlertFacts:
     employee: Employee
     trip: Trip
     assessment: Assessment
+    moved_from: tuple[date, date] | None = None
+    """The dates HR was told before, when the trip has moved since."""
+
+
+def alert_key_prefix(trip: Trip) -> str:
+    """What every missing-certificate alert about ``trip`` starts with, whatever its dates or status."""
+    return f"{AlertKind.MISSING_CERTIFICATE.value}:{trip.id}:"
 
 
 def alert_key(trip: Trip, assessment: Assessment) -> str:
@@ -83,6 +90,48 @@ def _lines(f: AlertFacts) -> list[tuple[str, str]]:
     return rows
 
 
+def _moved_note(facts: AlertFacts) -> str | None:
+    if facts.moved_from is None:
+        return None
+    start, end = facts.moved_from
+    before = start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
+    return (
+        f"This trip has moved (it was {before}): a certificate applied for or issued for the old dates "
+        "may need to be amended."
+    )
+
+
+def resolved_key(trip: Trip, reason: str) -> str:
+    return f"resolved:{trip.id}:{trip.start.isoformat()}:{trip.end.isoformat()}:{reason}"
+
+
+RESOLVED_WHY = {
+    "covered": "a certificate is now on record for it",
+    "not_required": "it no longer needs a certificate (for example, the traveler said it is a holiday)",
+    "cancelled": "it was cancelled or is no longer in the traveler's calendar",
+}
+
+
+def build_resolved(employee: Employee, trip: Trip, reason: str, recipient: str) -> Alert:
+    """The all-clear for a case HR was alerted about."""
+    where, why = country_name(trip.country), RESOLVED_WHY[reason]
+    text = (
+        f"Resolved: {employee.name}'s trip to {where} ({_dates(trip)}) needs no further action, because "
+        f"{why}.\n\nNo reply is needed."
+    )
+    html = f"<html><body style='font-family:sans-serif'><p>{escape(text.splitlines()[0])}</p></body></html>"
+    return Alert(
+        key=resolved_key(trip, reason),
+        kind=AlertKind.RESOLVED,
+        employee_id=employee.id,
+        trip_id=trip.id,
+        recipient=recipient,
+        subject=f"[coverwatch] Resolved: {employee.name} in {where}, {_dates(trip)}",
+        text=text,
+        html=html,
+    )
+
+
 def build_alert(facts: AlertFacts, recipient: str) -> Alert:
     a = facts.assessment
     rows = _lines(facts)
@@ -90,8 +139,9 @@ def build_alert(facts: AlertFacts, recipient: str) -> Alert:
         f"{e.day.isoformat()}: {e.summary}" + (f" ({e.place})" if e.place else "")
         for e in facts.trip.evidence
     ]
+    moved = _moved_note(facts)
     text = "\n".join(
-        ["A planned work trip has no social-security certificate on record.", ""]
+        ["A planned work trip has no social-security certificate on record.", *([moved] if moved else []), ""]
         + [f"{k}: {v}" for k, v in rows]
         + ["", a.explanation, "", "What to do:"]
         + [f"- {c}" for c in a.checklist]
@@ -103,7 +153,8 @@ def build_alert(facts: AlertFacts, recipient: str) -> Alert:
     html = (
         "<html><body style='font-family:sans-serif'>"
         "<p>A planned work trip has no social-security certificate on record.</p>"
-        f"<table>{table}</table><p>{escape(a.explanation)}</p>"
+        + (f"<p><strong>{escape(moved)}</strong></p>" if moved else "")
+        + f"<table>{table}</table><p>{escape(a.explanation)}</p>"
         "<h3>What to do</h3><ul>" + "".join(f"<li>{escape(c)}</li>" for c in a.checklist) + "</ul>"
         "<h3>Why we think this trip happens</h3><ul>"
         + "".join(f"<li>{escape(e)}</li>" for e in evidence)

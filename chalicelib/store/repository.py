@@ -84,6 +84,7 @@ class Repository(Protocol):
         self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
     ) -> int: ...
     def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None: ...
+    def alert_was_sent(self, employee_id: str, key_prefix: str) -> bool: ...
     def release_alert(self, employee_id: str, key: str) -> None: ...
 
 
@@ -262,6 +263,11 @@ class DynamoRepository:
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sent": _s("sent"), ":m": _s(message_id)},
         )
+
+    def alert_was_sent(self, employee_id: str, key_prefix: str) -> bool:
+        """Whether any alert whose key starts with ``key_prefix`` went out to this employee's HR."""
+        items = self._query_prefix(employee_id, f"ALERT#{key_prefix}")
+        return any(i.get("state", {}).get("S") == "sent" for i in items)
 
     def release_alert(self, employee_id: str, key: str) -> None:
         """Undo a claim whose e-mail could not be sent, so the next run tries again."""

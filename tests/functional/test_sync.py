@@ -69,7 +69,7 @@ def test_a_change_reaches_the_trips_and_an_unchanged_calendar_writes_nothing(
     assert gone.report is not None
     assert [t.country for t in gone.report.cancelled] == ["FR"]
     assert deps.repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 3, 31)) == []
-    assert len(list((tmp_path / "out").glob("*.eml"))) == 2
+    assert len(list((tmp_path / "out").glob("*.eml"))) == 3  # alert, alert for the new dates, all-clear
 
 
 def test_an_unknown_connection_is_refused(deps: ScanDeps) -> None:
