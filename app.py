@@ -256,6 +256,16 @@ def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))
+def send_hr_reminders(event: CloudWatchEvent) -> dict[str, int]:
+    """Reminders for open cases as apply-by and departure approach; escalation close to departure."""
+    from chalicelib.reminders import send_reminders
+
+    settings = bootstrap.default_settings()
+    sent = send_reminders(bootstrap.scan_deps(settings), escalation_email=settings.escalation_email)
+    return {"sent": sent}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
 def send_traveler_checklists(event: CloudWatchEvent) -> dict[str, int]:
     """Each traveler's checklist, a week before departure, once per trip version."""
     from chalicelib.checklists import send_checklists

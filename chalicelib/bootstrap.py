@@ -47,6 +47,8 @@ class Settings:
     """Public HTTPS address of /v1/webhooks/google, for watch channels."""
     link_secret: str | None = None
     """Key that signs the traveler's answer links; None = answer links are refused (503)."""
+    escalation_email: str | None = None
+    """Who also hears of an open case within 3 days of departure; None = no escalation."""
     public_base_url: str | None = None
     """The API's public address, for links in e-mails; None = checklists carry no answer links."""
 
@@ -74,6 +76,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         google_webhook_url=e.get("COVERWATCH_GOOGLE_WEBHOOK_URL") or None,
         link_secret=e.get("COVERWATCH_LINK_SECRET") or None,
         public_base_url=e.get("COVERWATCH_PUBLIC_URL") or None,
+        escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
     )
 
 

@@ -1,0 +1,67 @@
+"""Daily: remind HR of open cases as deadlines approach, and escalate when departure is close.
+
+Points are relative to the apply-by date and to departure (defaults: apply-by - 7 days, departure - 3,
+departure - 1). Only the latest point already reached is sent, so a system switched on late does not
+send a burst of stale reminders. Within 3 days of departure the case also goes to an escalation
+address. Keys carry the trip's version and the point, so each goes out once per trip version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from chalicelib.alerts.compose import AlertFacts, build_alert
+from chalicelib.alerts.notifier import send_once
+from chalicelib.scan import ScanDeps
+from chalicelib.store.repository import StoredTrip
+
+POINTS: tuple[tuple[str, int], ...] = (("apply_by", -7), ("start", -3), ("start", -1))
+ESCALATE_DAYS = 3
+HORIZON_DAYS = 400
+
+
+def due_point(stored: StoredTrip, today: date, points: tuple[tuple[str, int], ...] = POINTS) -> str | None:
+    """The latest reminder point reached on ``today`` for a trip that has not started, if any."""
+    trip, assessment = stored.trip, stored.assessment
+    if today >= trip.start:
+        return None
+    reached = []
+    for anchor, offset in points:
+        base = assessment.apply_by if anchor == "apply_by" else trip.start
+        if base is not None and base + timedelta(days=offset) <= today:
+            reached.append((base + timedelta(days=offset), f"{anchor}{offset:+d}"))
+    return max(reached)[1] if reached else None
+
+
+def send_reminders(deps: ScanDeps, *, escalation_email: str | None = None) -> int:
+    """Reminders and escalations for today's open cases; returns how many e-mails went out."""
+    today, repo, sent = deps.decided_on, deps.repo, 0
+    for stored in repo.trips_lacking_certificate(today, today + timedelta(days=HORIZON_DAYS)):
+        employee = repo.get_employee(stored.trip.employee_id)
+        point = due_point(stored, today)
+        if employee is None or point is None:
+            continue
+        trip, days = stored.trip, (stored.trip.start - today).days
+        when = f"{days} day{'s' if days != 1 else ''}"
+        alert = build_alert(AlertFacts(employee, trip, stored.assessment), deps.hr_email)
+        reminder = alert.model_copy(
+            update={
+                "key": f"reminder:{trip.id}:v{stored.version}:{point}",
+                "subject": alert.subject.replace(
+                    "[coverwatch]", f"[coverwatch] Reminder, {when} to departure:"
+                ),
+            }
+        )
+        sent += send_once(reminder, repo, deps.notifier, today)
+        if escalation_email and days <= ESCALATE_DAYS:
+            escalation = alert.model_copy(
+                update={
+                    "key": f"escalation:{trip.id}:v{stored.version}",
+                    "recipient": escalation_email,
+                    "subject": alert.subject.replace(
+                        "[coverwatch]", f"[coverwatch] ESCALATION, departs in {when}:"
+                    ),
+                }
+            )
+            sent += send_once(escalation, repo, deps.notifier, today)
+    return sent

@@ -1,0 +1,68 @@
+"""A simulated month of daily reminder runs: the right e-mail on the right day, each exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from chalicelib.bootstrap import Settings
+from chalicelib.reminders import send_reminders
+from chalicelib.scan import ScanDeps
+from tests.builders import assessment, employee, scan_deps, trip
+
+START = date(2027, 3, 20)
+APPLY_BY = date(2027, 3, 6)
+
+
+@pytest.fixture
+def deps(mocked_aws: Settings, tmp_path: Path) -> ScanDeps:
+    d = scan_deps(mocked_aws, tmp_path / "out")
+    d.repo.put_employee(employee())
+    d.repo.save_trip(trip(START), assessment(apply_by=APPLY_BY))
+    return d
+
+
+def _sent(tmp_path: Path) -> list[tuple[str, str]]:
+    parser = BytesParser(policy=policy.default)
+    mails = [parser.parsebytes(p.read_bytes()) for p in sorted((tmp_path / "out").glob("*.eml"))]
+    return [(str(m["To"]), str(m["Subject"])) for m in mails]
+
+
+def test_a_month_of_daily_runs_sends_each_reminder_once_on_its_day(deps: ScanDeps, tmp_path: Path) -> None:
+    sent_on: list[tuple[date, int]] = []
+    day = date(2027, 2, 20)
+    while day <= date(2027, 3, 25):
+        for _ in range(2):  # a retried run the same day sends nothing more
+            count = send_reminders(replace(deps, decided_on=day), escalation_email="head-of-hr@example.com")
+            if count:
+                sent_on.append((day, count))
+        day += timedelta(days=1)
+    # apply-by - 7 (2027-02-27), departure - 3 (with the escalation), departure - 1
+    assert sent_on == [(date(2027, 2, 27), 1), (date(2027, 3, 17), 2), (date(2027, 3, 19), 1)]
+    mails = _sent(tmp_path)
+    assert [to for to, _ in mails] == [
+        "hr@example.com",
+        "hr@example.com",
+        "head-of-hr@example.com",
+        "hr@example.com",
+    ]
+    assert "Reminder, 21 days to departure" in mails[0][1]
+    assert "ESCALATION, departs in 3 days" in mails[2][1]
+
+
+def test_a_system_switched_on_late_sends_only_the_latest_reminder(deps: ScanDeps, tmp_path: Path) -> None:
+    assert send_reminders(replace(deps, decided_on=date(2027, 3, 19))) == 1
+    (only,) = _sent(tmp_path)
+    assert "Reminder, 1 day to departure" in only[1]
+
+
+def test_a_covered_case_gets_no_reminder(deps: ScanDeps, tmp_path: Path) -> None:
+    from chalicelib.models import Status
+
+    deps.repo.save_trip(trip(START), assessment(Status.COVERED))
+    assert send_reminders(replace(deps, decided_on=date(2027, 3, 19)), escalation_email="x@example.com") == 0
