@@ -256,6 +256,15 @@ def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))
+def send_hr_digest(event: CloudWatchEvent) -> dict[str, bool]:
+    """HR's daily digest of open cases; quiet days send nothing unless COVERWATCH_DIGEST_WHEN_QUIET."""
+    from chalicelib.digest import send_digest
+
+    settings = bootstrap.default_settings()
+    return {"sent": send_digest(bootstrap.scan_deps(settings), send_when_quiet=settings.digest_when_quiet)}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
 def send_hr_reminders(event: CloudWatchEvent) -> dict[str, int]:
     """Reminders for open cases as apply-by and departure approach; escalation close to departure."""
     from chalicelib.reminders import send_reminders

@@ -47,6 +47,8 @@ class Settings:
     """Public HTTPS address of /v1/webhooks/google, for watch channels."""
     link_secret: str | None = None
     """Key that signs the traveler's answer links; None = answer links are refused (503)."""
+    digest_when_quiet: bool = False
+    """Send the daily digest even on days with nothing new."""
     escalation_email: str | None = None
     """Who also hears of an open case within 3 days of departure; None = no escalation."""
     public_base_url: str | None = None
@@ -77,6 +79,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         link_secret=e.get("COVERWATCH_LINK_SECRET") or None,
         public_base_url=e.get("COVERWATCH_PUBLIC_URL") or None,
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
+        digest_when_quiet=e.get("COVERWATCH_DIGEST_WHEN_QUIET", "").lower() in ("1", "true", "yes"),
     )
 
 

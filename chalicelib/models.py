@@ -296,6 +296,7 @@ class AlertKind(StrEnum):
     MISSING_CERTIFICATE = "missing_certificate"
     TRAVELER_CHECKLIST = "traveler_checklist"
     RESOLVED = "resolved"
+    DIGEST = "digest"
 
 
 class Attachment(Model):

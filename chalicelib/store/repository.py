@@ -52,6 +52,8 @@ class StoredTrip:
     trip: Trip
     assessment: Assessment
     version: int
+    first_seen: date | None = None
+    """The decision date on which coverwatch first stored the trip (for "new since yesterday")."""
 
 
 class StaleSyncStateError(Exception):
@@ -156,6 +158,7 @@ class DynamoRepository:
             ":start": _s(trip.start.isoformat()),
             ":status": _s(assessment.status.value),
             ":ttl": _n(retention.trip_expires_at(trip.end)),
+            ":seen": _s(assessment.decided_on.isoformat()),
             ":zero": _n(0),
             ":one": _n(1),
         }
@@ -166,6 +169,7 @@ class DynamoRepository:
             "#status = :status",
             f"{TTL_ATTRIBUTE} = :ttl",
             "version = if_not_exists(version, :zero) + :one",
+            "first_seen = if_not_exists(first_seen, :seen)",
         ]
         if open_case:
             values[":gpk"] = _s(OPEN_CASES_PK)
@@ -424,4 +428,5 @@ def _stored_trip(item: dict[str, Any]) -> StoredTrip:
         trip=Trip.model_validate(doc["trip"]),
         assessment=Assessment.model_validate(doc["assessment"]),
         version=int(item["version"]["N"]),
+        first_seen=date.fromisoformat(item["first_seen"]["S"]) if "first_seen" in item else None,
     )
