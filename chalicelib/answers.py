@@ -51,8 +51,8 @@ def _describe(trip: Trip) -> str:
     return f"your trip to {country_name(trip.country)} ({dates})"
 
 
-def preview(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
-    """What the link would record, with the button that records it (nothing is stored yet)."""
+def _checked(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> tuple[TripAnswer, Trip] | Page:
+    """The answer and its trip, or the page that says why the link cannot be used."""
     try:
         answer = verify(token, secret, now)
     except LinkError as exc:
@@ -62,6 +62,15 @@ def preview(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
         return Page(
             404, _page("Trip not found", "<p>This trip is no longer planned; nothing to confirm.</p>")
         )
+    return answer, trip
+
+
+def preview(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
+    """What the link would record, with the button that records it (nothing is stored yet)."""
+    checked = _checked(token, secret, now, deps)
+    if isinstance(checked, Page):
+        return checked
+    answer, trip = checked
     what = WORDS[answer.purpose]
     form = (
         f"<form method='post'><p>Record {escape(_describe(trip))} as <strong>{what}</strong>?</p>"
@@ -72,15 +81,10 @@ def preview(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
 
 
 def record(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
-    try:
-        answer = verify(token, secret, now)
-    except LinkError as exc:
-        return _refusal(exc)
-    trip = _trip(answer, deps)
-    if trip is None:
-        return Page(
-            404, _page("Trip not found", "<p>This trip is no longer planned; nothing to confirm.</p>")
-        )
+    checked = _checked(token, secret, now, deps)
+    if isinstance(checked, Page):
+        return checked
+    answer, trip = checked
     deps.repo.put_trip_answer(answer.employee_id, trip.id, answer.purpose, trip.end)
     employee = deps.repo.get_employee(answer.employee_id)
     if employee is not None:

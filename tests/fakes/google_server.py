@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import jwt
 
+from tests.fakes.keys import new_rsa_keypair
 from tests.fakes.loopback import serving
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -82,15 +81,7 @@ def new_service_account(
     token_uri: str, client_email: str = "coverwatch@proj.iam.gserviceaccount.com"
 ) -> tuple[dict[str, Any], str]:
     """A throwaway service-account JSON (fresh RSA key) and its public key in PEM."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private_pem, public_pem = new_rsa_keypair()
     info = {
         "type": "service_account",
         "project_id": "proj",

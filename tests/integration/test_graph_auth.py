@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.connectors.base import ConnectorError
 from chalicelib.connectors.graph_auth import graph_auth_from_secret, load_credentials
 from tests.fakes.graph_server import LOGIN, RunningGraph, running_graph
+from tests.fakes.keys import new_rsa_keypair
 
 SECRET = "graph/app-credentials"
 
@@ -63,15 +62,7 @@ def test_client_secret_gives_one_token_for_many_calls(fake: RunningGraph, secret
 
 
 def test_certificate_credential_signs_a_client_assertion(fake: RunningGraph, secrets: Any) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private_pem, public_pem = new_rsa_keypair()
     thumbprint = hashlib.sha1(public_pem.encode()).hexdigest().upper()  # stands in for the cert's SHA-1
     fake.graph.register_client("tenant-2", "client-2", public_key_pem=public_pem, thumbprint=thumbprint)
     _store(
