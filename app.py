@@ -255,6 +255,16 @@ def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
     return {"renewed": len(report.renewed), "failed": len(report.failed), "orphaned": len(report.orphaned)}
 
 
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def deliver_outbox(event: CloudWatchEvent) -> dict[str, int]:
+    """Deliver messages whose sender crashed after claiming them, or whose retry time has come."""
+    from chalicelib.alerts.outbox import flush_outbox
+
+    settings = bootstrap.default_settings()
+    report = flush_outbox(_repo(), bootstrap.notifier(settings), datetime.now(UTC))
+    return {"delivered": report.delivered, "not_delivered": report.not_delivered}
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS))
 def send_hr_digest(event: CloudWatchEvent) -> dict[str, bool]:
     """HR's daily digest of open cases; quiet days send nothing unless COVERWATCH_DIGEST_WHEN_QUIET."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.alerts.notifier import Notifier
+    from chalicelib.alerts.notifier import Channels, Notifier
     from chalicelib.channels import ChannelManager
     from chalicelib.connectors.base import CalendarSource
     from chalicelib.connectors.graph_subscriptions import GraphSubscriptions
@@ -53,6 +53,8 @@ class Settings:
     """Who also hears of an open case within 3 days of departure; None = no escalation."""
     public_base_url: str | None = None
     """The API's public address, for links in e-mails; None = checklists carry no answer links."""
+    hr_chat_webhook: str | None = None
+    """A Slack or Teams incoming-webhook URL that also gets HR's messages (a secret: never logged)."""
 
     def decision_date(self) -> date:
         return self.today or datetime.now(UTC).date()
@@ -79,6 +81,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         link_secret=e.get("COVERWATCH_LINK_SECRET") or None,
         public_base_url=e.get("COVERWATCH_PUBLIC_URL") or None,
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
+        hr_chat_webhook=e.get("COVERWATCH_HR_CHAT_WEBHOOK") or None,
         digest_when_quiet=e.get("COVERWATCH_DIGEST_WHEN_QUIET", "").lower() in ("1", "true", "yes"),
     )
 
@@ -102,14 +105,25 @@ def default_settings() -> Settings:
     return settings_from_env()
 
 
-def notifier(settings: Settings) -> Notifier:
-    """SES, plus a copy in the outbox folder when one is configured (local runs)."""
-    from chalicelib.alerts.notifier import FanoutNotifier, OutboxNotifier, SesNotifier
+def notifier(settings: Settings) -> Channels:
+    """E-mail through SES (plus a copy in the outbox folder on local runs), and HR's chat if configured.
 
-    ses = SesNotifier(aws_client("ses", settings), settings.sender)
-    if settings.outbox_dir is None:
-        return ses
-    return FanoutNotifier(ses, OutboxNotifier(settings.outbox_dir, settings.sender))
+    Each channel retries throttling and outages with backoff; what still fails stays in the outbox.
+    """
+    from chalicelib.alerts.chat import WebhookNotifier
+    from chalicelib.alerts.notifier import (
+        Channels,
+        FanoutNotifier,
+        OutboxNotifier,
+        RetryingNotifier,
+        SesNotifier,
+    )
+
+    email: Notifier = SesNotifier(aws_client("ses", settings), settings.sender)
+    if settings.outbox_dir is not None:
+        email = FanoutNotifier(email, OutboxNotifier(settings.outbox_dir, settings.sender))
+    chat = WebhookNotifier(settings.hr_chat_webhook) if settings.hr_chat_webhook else None
+    return Channels(RetryingNotifier(email), RetryingNotifier(chat) if chat else None)
 
 
 def scan_deps(settings: Settings) -> ScanDeps:

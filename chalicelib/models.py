@@ -80,6 +80,13 @@ def _check_order(start: date | datetime, end: date | datetime, what: str) -> Non
         raise ValueError(f"{what}: end ({end.isoformat()}) is before start ({start.isoformat()})")
 
 
+class Language(StrEnum):
+    """Languages the messages are written in; a traveler gets theirs, HR the employer's."""
+
+    EN = "en"
+    DE = "de"
+
+
 class Employee(Model):
     id: str = Field(min_length=1, max_length=128)
     name: str = Field(min_length=1, max_length=200)
@@ -89,6 +96,7 @@ class Employee(Model):
     residence_country: CountryCode
     employment_type: EmploymentType = EmploymentType.EMPLOYEE
     employer_country: CountryCode | None = None
+    language: Language = Language.EN
 
 
 class Certificate(Model):
@@ -297,6 +305,20 @@ class AlertKind(StrEnum):
     TRAVELER_CHECKLIST = "traveler_checklist"
     RESOLVED = "resolved"
     DIGEST = "digest"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+
+
+HR_KINDS = frozenset(
+    {
+        AlertKind.MISSING_CERTIFICATE,
+        AlertKind.RESOLVED,
+        AlertKind.DIGEST,
+        AlertKind.REMINDER,
+        AlertKind.ESCALATION,
+    }
+)
+"""Messages for HR (which may also go to HR's chat channel); the checklist goes to the traveler only."""
 
 
 class Attachment(Model):
@@ -317,6 +339,20 @@ class Alert(Model):
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
+
+
+class FailedMessage(Model):
+    """A message that could not be delivered after its retries; the digest lists it so HR can act."""
+
+    key: str
+    kind: AlertKind
+    employee_id: str
+    recipient: str
+    subject: str
+    channel: str
+    attempts: int
+    last_error: str
+    claimed_on: date
 
 
 class Connection(Model):

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -239,6 +239,33 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 0
 
 
+def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Operators' view of the message outbox in the configured AWS account (or AWS_ENDPOINT_URL)."""
+    from chalicelib import bootstrap
+    from chalicelib.alerts.outbox import flush_outbox
+
+    settings = settings_from_env()
+    repo = bootstrap.repository(settings)
+    now = datetime.now(UTC)
+    if args.retry:
+        employee_id, key = args.retry
+        if not repo.retry_failed(employee_id, key, now):
+            err.write(f"no failed message {key!r} for employee {employee_id!r}\n")
+            return 1
+        report = flush_outbox(repo, bootstrap.notifier(settings), now)
+        out.write(f"requeued; delivered now: {report.delivered}, still failing: {report.not_delivered}\n")
+        return 0 if report.not_delivered == 0 else 1
+    failed = repo.failed_messages()
+    waiting = repo.due_outbox(now + timedelta(days=1))
+    out.write(f"{len(waiting)} message(s) waiting for a retry, {len(failed)} failed for good.\n")
+    for f in failed:
+        out.write(
+            f"- {f.kind.value} to {f.recipient} ({f.channel}), {f.attempts} runs, since {f.claimed_on}: "
+            f"{f.last_error}\n  retry: coverwatch outbox --retry {f.employee_id} '{f.key}'\n"
+        )
+    return 0
+
+
 def _trip_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("home", help="country whose social security the employee is in (ISO code, e.g. DE)")
     parser.add_argument("host", help="country of work (ISO code)")
@@ -286,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    outbox = sub.add_parser(
+        "outbox", help="messages waiting for a retry or failed for good; --retry puts one back"
+    )
+    outbox.add_argument("--retry", nargs=2, metavar=("EMPLOYEE_ID", "KEY"))
+    outbox.set_defaults(func=cmd_outbox)
 
     serve = sub.add_parser("serve", help="chalice local backed by the embedded local AWS")
     serve.add_argument("--port", type=int, default=8000)

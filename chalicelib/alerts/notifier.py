@@ -1,14 +1,19 @@
-"""Channels behind one interface: SES in AWS, an outbox folder of .eml files a person can open locally.
+"""Channels behind one interface: SES in AWS, an outbox folder of .eml files a person can open locally,
+optionally HR's chat (chalicelib/alerts/chat.py).
 
-Both channels send the same MIME message, so what HR sees in the outbox is what SES would deliver.
-``send_once`` is the only way alerts go out: it claims the alert in the store first, so a retried scan
-never sends the same alert twice, and releases the claim when the channel fails so a later run retries.
+SES and the outbox folder send the same MIME message, so what HR sees in the folder is what SES would
+deliver. Messages never go to a channel directly: ``chalicelib.alerts.outbox.send_once`` claims each
+one in the store first and delivers it through ``Channels``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -16,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.models import Alert
+from chalicelib.models import HR_KINDS, Alert
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -24,10 +29,114 @@ if TYPE_CHECKING:
     from chalicelib.store.repository import Repository
 
 
+LOG = logging.getLogger(__name__)
+
+
 class Notifier(Protocol):
     def send(self, alert: Alert) -> str:
         """Deliver ``alert``; returns the channel's message id."""
         ...
+
+
+class TransientChannelError(Exception):
+    """The channel said "not now" (throttled, unavailable): worth retrying, after ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+_TRANSIENT_AWS_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether trying again soon may succeed: throttling, 5xx, timeouts, dropped connections."""
+    if isinstance(exc, TransientChannelError | ConnectionError | TimeoutError):
+        return True
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error", {})
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.get("Code") in _TRANSIENT_AWS_CODES or int(status or 0) >= 500
+    return type(exc).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff for one delivery run; what still fails is retried by the outbox later."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        wanted: float = self.base_delay * 2.0 ** (attempt - 1)
+        if retry_after is not None:
+            wanted = max(wanted, retry_after)
+        return min(wanted, self.max_delay)
+
+
+class RetryingNotifier:
+    """Retries transient failures of ``inner`` with backoff; permanent ones (a rejected address) at once."""
+
+    def __init__(self, inner: Notifier, policy: RetryPolicy | None = None) -> None:
+        self._inner = inner
+        self._policy = policy or RetryPolicy()
+
+    def send(self, alert: Alert) -> str:
+        attempt = 1
+        while True:
+            try:
+                return self._inner.send(alert)
+            except Exception as exc:
+                if attempt >= self._policy.attempts or not is_transient(exc):
+                    raise
+                wait = self._policy.delay(attempt, getattr(exc, "retry_after", None))
+                LOG.warning(
+                    "channel busy, retrying", extra={"alert_key": alert.key, "attempt": attempt, "wait": wait}
+                )
+                self._policy.sleep(wait)
+                attempt += 1
+
+
+class Channels:
+    """The named channels a message goes to: e-mail always, HR's chat too for HR's messages."""
+
+    EMAIL = "email"
+    CHAT = "chat"
+
+    def __init__(self, email: Notifier, chat: Notifier | None = None) -> None:
+        self._by_name: Mapping[str, Notifier] = {self.EMAIL: email, **({self.CHAT: chat} if chat else {})}
+
+    @classmethod
+    def of(cls, notifier: Notifier | Channels) -> Channels:
+        return notifier if isinstance(notifier, Channels) else cls(notifier)
+
+    def names_for(self, alert: Alert) -> tuple[str, ...]:
+        if self.CHAT in self._by_name and alert.kind in HR_KINDS:
+            return (self.EMAIL, self.CHAT)
+        return (self.EMAIL,)
+
+    def get(self, name: str) -> Notifier:
+        return self._by_name[name]
+
+    def send(self, alert: Alert) -> str:
+        """Deliver straight to every channel (no outbox): for tools that preview messages."""
+        ids = [self._by_name[name].send(alert) for name in self.names_for(alert)]
+        return ids[0]
 
 
 def to_mime(alert: Alert, sender: str) -> EmailMessage:
@@ -125,13 +234,7 @@ class FanoutNotifier:
 
 
 def send_once(alert: Alert, repo: Repository, notifier: Notifier, sent_on: date) -> bool:
-    """Send ``alert`` unless it was sent before; True when an e-mail went out now."""
-    if not repo.claim_alert(alert.employee_id, alert.key, sent_on):
-        return False
-    try:
-        message_id = notifier.send(alert)
-    except Exception:
-        repo.release_alert(alert.employee_id, alert.key)
-        raise
-    repo.confirm_alert(alert.employee_id, alert.key, message_id)
-    return True
+    """Transitional alias of ``chalicelib.alerts.outbox.send_once`` (callers are moving there)."""
+    from chalicelib.alerts.outbox import send_once as send
+
+    return send(alert, repo, notifier, sent_on)

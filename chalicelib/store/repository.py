@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.models import (
+    Alert,
     Assessment,
     CalendarEvent,
     Certificate,
     Channel,
     Connection,
     Employee,
+    FailedMessage,
     Purpose,
     SyncState,
     Trip,
@@ -34,6 +37,7 @@ from chalicelib.store.schema import (
     ALL_CONNECTIONS,
     GSI_OPEN_CASES,
     OPEN_CASES_PK,
+    OUTBOX_PK,
     TTL_ATTRIBUTE,
 )
 
@@ -56,6 +60,16 @@ class StoredTrip:
     """The decision date on which coverwatch first stored the trip (for "new since yesterday")."""
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A claimed message not yet delivered everywhere: what to send and to which channels."""
+
+    alert: Alert
+    pending: tuple[str, ...]
+    attempts: int
+    claimed_on: date
+
+
 class StaleSyncStateError(Exception):
     """Someone else saved this calendar's sync state first; re-read it and try again."""
 
@@ -70,7 +84,19 @@ class Repository(Protocol):
     def trips_lacking_certificate(self, first_start: date, last_start: date) -> list[StoredTrip]: ...
     def get_sync_state(self, connection_id: str) -> SyncState | None: ...
     def save_sync_state(self, state: SyncState) -> SyncState: ...
-    def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool: ...
+    def claim_alert(
+        self, alert: Alert, channels: Sequence[str], now: datetime, lease_until: datetime
+    ) -> OutboxEntry | None: ...
+    def take_over_alert(
+        self, employee_id: str, key: str, now: datetime, lease_until: datetime
+    ) -> OutboxEntry | None: ...
+    def confirm_delivery(self, employee_id: str, key: str, channel: str, message_id: str) -> bool: ...
+    def record_failure(
+        self, entry: OutboxEntry, channel: str, error: str, now: datetime, retry_at: datetime | None
+    ) -> None: ...
+    def due_outbox(self, now: datetime) -> list[tuple[str, str]]: ...
+    def failed_messages(self) -> list[FailedMessage]: ...
+    def retry_failed(self, employee_id: str, key: str, now: datetime) -> bool: ...
     def put_trip_answer(self, employee_id: str, trip_id: str, purpose: Purpose, trip_end: date) -> None: ...
     def trip_answers(self, employee_id: str) -> dict[str, Purpose]: ...
     def put_connection(self, connection: Connection) -> None: ...
@@ -85,9 +111,7 @@ class Repository(Protocol):
     def apply_event_changes(
         self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
     ) -> int: ...
-    def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None: ...
     def alert_was_sent(self, employee_id: str, key_prefix: str) -> bool: ...
-    def release_alert(self, employee_id: str, key: str) -> None: ...
 
 
 def _s(value: str) -> dict[str, str]:
@@ -240,42 +264,184 @@ class DynamoRepository:
             raise StaleSyncStateError(state.connection_id) from exc
         return new
 
-    # alerts -----------------------------------------------------------------------------------
-    def claim_alert(self, employee_id: str, key: str, sent_on: date) -> bool:
-        """Create the alert record once; False means this alert was already sent (or is being sent)."""
+    # alerts: the outbox ----------------------------------------------------------------------
+    def claim_alert(
+        self, alert: Alert, channels: Sequence[str], now: datetime, lease_until: datetime
+    ) -> OutboxEntry | None:
+        """Create the alert's outbox record once, holding the message and the channels still to deliver.
+
+        None means the key exists already: sent, failed for good, or pending under someone's lease.
+        """
+        entry = OutboxEntry(alert=alert, pending=tuple(channels), attempts=0, claimed_on=now.date())
         try:
             self._db.put_item(
                 TableName=self._table,
                 Item={
-                    "PK": _emp(employee_id),
-                    "SK": _s(f"ALERT#{key}"),
-                    "state": _s("sending"),
-                    "sent_on": _s(sent_on.isoformat()),
-                    TTL_ATTRIBUTE: _n(retention.alert_expires_at(sent_on)),
+                    "PK": _emp(alert.employee_id),
+                    "SK": _s(f"ALERT#{alert.key}"),
+                    "state": _s("pending"),
+                    "sent_on": _s(now.date().isoformat()),
+                    "body": _s(alert.model_dump_json()),
+                    "pending": {"SS": list(channels)},
+                    "deliveries": {"M": {}},
+                    "attempts": _n(0),
+                    "lease_until": _s(_utc_iso(lease_until)),
+                    "GSI1PK": _s(OUTBOX_PK),
+                    "GSI1SK": _s(_outbox_sort_key("PENDING", lease_until, alert)),
+                    TTL_ATTRIBUTE: _n(retention.alert_expires_at(now.date())),
                 },
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return None
+        return entry
 
-    def confirm_alert(self, employee_id: str, key: str, message_id: str) -> None:
+    def take_over_alert(
+        self, employee_id: str, key: str, now: datetime, lease_until: datetime
+    ) -> OutboxEntry | None:
+        """Take a pending message whose lease ran out (its sender crashed or failed); None if not ours."""
+        sk = _s(f"ALERT#{key}")
+        try:
+            item = self._db.update_item(
+                TableName=self._table,
+                Key={"PK": _emp(employee_id), "SK": sk},
+                UpdateExpression="SET lease_until = :until",
+                ConditionExpression="#state = :pending AND lease_until <= :now",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":until": _s(_utc_iso(lease_until)),
+                    ":pending": _s("pending"),
+                    ":now": _s(_utc_iso(now)),
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
+        entry = _outbox_entry(item)
         self._db.update_item(
             TableName=self._table,
-            Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
-            UpdateExpression="SET #state = :sent, message_id = :m",
+            Key={"PK": _emp(employee_id), "SK": sk},
+            UpdateExpression="SET GSI1SK = :sk",
+            ExpressionAttributeValues={":sk": _s(_outbox_sort_key("PENDING", lease_until, entry.alert))},
+        )
+        return entry
+
+    def confirm_delivery(self, employee_id: str, key: str, channel: str, message_id: str) -> bool:
+        """Record one channel's delivery; True once every channel has it (the body is then dropped)."""
+        sk = _s(f"ALERT#{key}")
+        item = self._db.update_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": sk},
+            UpdateExpression="SET deliveries.#ch = :m DELETE pending :chs",
+            ExpressionAttributeNames={"#ch": channel},
+            ExpressionAttributeValues={":m": _s(message_id), ":chs": {"SS": [channel]}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        if item.get("pending", {}).get("SS"):
+            return False
+        # Delivered everywhere: keep only the key and message ids (the duplicate guard), not the text.
+        self._db.update_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": sk},
+            UpdateExpression="SET #state = :sent, message_id = :m "
+            "REMOVE body, lease_until, last_error, GSI1PK, GSI1SK",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":sent": _s("sent"), ":m": _s(message_id)},
         )
+        return True
+
+    def record_failure(
+        self, entry: OutboxEntry, channel: str, error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
+        """Count a failed delivery run; with no ``retry_at`` the message has failed for good."""
+        state, when = ("pending", retry_at) if retry_at is not None else ("failed", now)
+        self._db.update_item(
+            TableName=self._table,
+            Key={"PK": _emp(entry.alert.employee_id), "SK": _s(f"ALERT#{entry.alert.key}")},
+            UpdateExpression="SET #state = :state, attempts = attempts + :one, last_error = :err, "
+            "failed_channel = :ch, lease_until = :when, GSI1SK = :sk",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":state": _s(state),
+                ":one": _n(1),
+                ":err": _s(error[:500]),
+                ":ch": _s(channel),
+                ":when": _s(_utc_iso(when)),
+                ":sk": _s(_outbox_sort_key(state.upper(), when, entry.alert)),
+            },
+        )
+
+    def due_outbox(self, now: datetime) -> list[tuple[str, str]]:
+        """(employee id, key) of pending messages whose lease or retry time has passed, oldest first."""
+        items = self._paged_query(
+            IndexName=GSI_OPEN_CASES,
+            KeyConditionExpression="GSI1PK = :p AND GSI1SK BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":p": _s(OUTBOX_PK),
+                ":a": _s("PENDING#"),
+                ":b": _s(f"PENDING#{_utc_iso(now)}#\uffff"),
+            },
+        )
+        return [(i["PK"]["S"].removeprefix("EMP#"), i["SK"]["S"].removeprefix("ALERT#")) for i in items]
+
+    def failed_messages(self) -> list[FailedMessage]:
+        """Messages that kept failing; they stay listed until someone resends or they expire."""
+        items = self._paged_query(
+            IndexName=GSI_OPEN_CASES,
+            KeyConditionExpression="GSI1PK = :p AND begins_with(GSI1SK, :f)",
+            ExpressionAttributeValues={":p": _s(OUTBOX_PK), ":f": _s("FAILED#")},
+        )
+        failed = []
+        for item in items:
+            alert = Alert.model_validate_json(item["body"]["S"])
+            failed.append(
+                FailedMessage(
+                    key=alert.key,
+                    kind=alert.kind,
+                    employee_id=alert.employee_id,
+                    recipient=alert.recipient,
+                    subject=alert.subject,
+                    channel=item.get("failed_channel", {}).get("S", "-"),
+                    attempts=int(item["attempts"]["N"]),
+                    last_error=item.get("last_error", {}).get("S", ""),
+                    claimed_on=date.fromisoformat(item["sent_on"]["S"]),
+                )
+            )
+        return failed
+
+    def retry_failed(self, employee_id: str, key: str, now: datetime) -> bool:
+        """Put a failed message back in the outbox (after HR fixed the address, say); False if unknown."""
+        try:
+            item = self._db.update_item(
+                TableName=self._table,
+                Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
+                UpdateExpression="SET #state = :pending, attempts = :zero, lease_until = :now",
+                ConditionExpression="#state = :failed",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":pending": _s("pending"),
+                    ":failed": _s("failed"),
+                    ":zero": _n(0),
+                    ":now": _s(_utc_iso(now)),
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        self._db.update_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
+            UpdateExpression="SET GSI1SK = :sk",
+            ExpressionAttributeValues={
+                ":sk": _s(_outbox_sort_key("PENDING", now, _outbox_entry(item).alert))
+            },
+        )
+        return True
 
     def alert_was_sent(self, employee_id: str, key_prefix: str) -> bool:
         """Whether any alert whose key starts with ``key_prefix`` went out to this employee's HR."""
         items = self._query_prefix(employee_id, f"ALERT#{key_prefix}")
         return any(i.get("state", {}).get("S") == "sent" for i in items)
-
-    def release_alert(self, employee_id: str, key: str) -> None:
-        """Undo a claim whose e-mail could not be sent, so the next run tries again."""
-        self._db.delete_item(TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")})
 
     # travelers' answers ---------------------------------------------------------------------
     def put_trip_answer(self, employee_id: str, trip_id: str, purpose: Purpose, trip_end: date) -> None:
@@ -420,6 +586,19 @@ def _utc_iso(moment: datetime) -> str:
 
 def _channel_index_key(channel: Channel) -> dict[str, Any]:
     return {"PK": _s(ALL_CHANNELS), "SK": _s(f"{_utc_iso(channel.expires_at)}#{channel.id}")}
+
+
+def _outbox_sort_key(state: str, when: datetime, alert: Alert) -> str:
+    return f"{state}#{_utc_iso(when)}#{alert.employee_id}#{alert.key}"
+
+
+def _outbox_entry(item: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        alert=Alert.model_validate_json(item["body"]["S"]),
+        pending=tuple(sorted(item.get("pending", {}).get("SS", []))),
+        attempts=int(item["attempts"]["N"]),
+        claimed_on=date.fromisoformat(item["sent_on"]["S"]),
+    )
 
 
 def _stored_trip(item: dict[str, Any]) -> StoredTrip:

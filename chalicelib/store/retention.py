@@ -7,7 +7,9 @@ Why these periods:
   the year it ended, then let it expire.
 - A certificate record lives as long as the trips it proves: the same rule, from its validity end.
   A traveler's answer about a trip follows its trip.
-- Alert records exist only to stop duplicate e-mails: 400 days after they were sent.
+- Alert records exist only to stop duplicate e-mails: 400 days after they were claimed. The message
+  itself (names, destination, dates) is kept only until it is delivered; after that the record holds
+  the key and the channels' message ids.
 - Calendar sync state is refreshed on every sync; 90 days without a sync means the connection is gone.
 - Normalised calendar events (title, place, times: what detection re-reads when a calendar changes)
   expire 90 days after they end, past the 30-day look-back of a sync window.

@@ -7,7 +7,7 @@ Key design (one table, generic keys):
 | employee profile  | ``EMP#<id>``       | ``PROFILE``        | –                                           |
 | certificate       | ``EMP#<id>``       | ``CERT#<cert id>`` | –                                           |
 | trip + assessment | ``EMP#<id>``       | ``TRIP#<trip id>`` | ``NOCERT`` / ``<start>#<emp id>#<trip id>`` |
-| alert sent        | ``EMP#<id>``       | ``ALERT#<key>``    | –                                           |
+| alert (outbox)    | ``EMP#<id>``       | ``ALERT#<key>``    | ``OUTBOX`` / ``<PENDING|FAILED>#<when>#…``  |
 | traveler's answer | ``EMP#<id>``       | ``ANSWER#<trip>``  | –                                           |
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
 | connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copies: ``EMP#<id>``, ``CONNECTIONS``)    |
@@ -18,6 +18,9 @@ Key design (one table, generic keys):
 - "trips starting between two dates that still lack a certificate": Query GSI1 with GSI1PK = NOCERT and
   GSI1SK BETWEEN the two dates; the GSI attributes exist only while a certificate is missing, so the
   index holds exactly the open cases.
+- "messages to (re)send": Query GSI1 with GSI1PK = OUTBOX and GSI1SK BETWEEN ``PENDING#`` and
+  ``PENDING#<now>``; a delivered message leaves the index, a message that kept failing moves to
+  ``FAILED#`` (listed in HR's digest).
 - "sync state of a calendar": GetItem PK = SYNC#id, SK = STATE.
 - "events read from a calendar": Query PK = CONN#id, SK begins_with EVT# (normalised fields only).
 - "which connection does this notification concern": GetItem PK = CHAN#id.
@@ -30,6 +33,7 @@ from typing import Any
 
 GSI_OPEN_CASES = "GSI1"
 OPEN_CASES_PK = "NOCERT"
+OUTBOX_PK = "OUTBOX"
 ALL_CONNECTIONS = "CONNECTIONS"
 ALL_CHANNELS = "CHANNELS"
 """Partition holding every push channel sorted by expiry (``<expires ISO>#<id>``), for renewal."""

@@ -7,8 +7,6 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-import pytest
-
 from chalicelib import bootstrap
 from chalicelib.alerts.compose import AlertFacts, alert_key, build_alert
 from chalicelib.alerts.notifier import OutboxNotifier, send_once
@@ -63,22 +61,6 @@ def test_the_outbox_holds_an_eml_per_alert_and_an_index(tmp_path: Path) -> None:
     index = (tmp_path / "outbox" / "index.html").read_text()
     assert index.count("<a href=") == 2
     assert emls[1].name in index
-
-
-class _BrokenChannel:
-    def send(self, alert: Alert) -> str:
-        raise ConnectionError("SES unreachable")
-
-
-def test_an_alert_is_sent_once_and_retried_after_a_failed_send(mocked_aws: Settings, tmp_path: Path) -> None:
-    repo = bootstrap.repository(mocked_aws)
-    alert = _alert()
-    with pytest.raises(ConnectionError):
-        send_once(alert, repo, _BrokenChannel(), date(2027, 1, 15))
-    outbox = OutboxNotifier(tmp_path / "out", "coverwatch@example.com")
-    assert send_once(alert, repo, outbox, date(2027, 1, 15)) is True
-    assert send_once(alert, repo, outbox, date(2027, 1, 16)) is False
-    assert len(list((tmp_path / "out").glob("*.eml"))) == 1
 
 
 def test_ses_delivers_the_same_message(mocked_aws: Settings) -> None:

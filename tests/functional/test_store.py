@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
-from chalicelib.models import SourceKind, Status, SyncState
+from chalicelib.models import Alert, AlertKind, SourceKind, Status, SyncState
 from chalicelib.store.repository import DynamoRepository, StaleSyncStateError, WriteOutcome
 from tests.builders import assessment, certificate, employee, trip
 
@@ -90,17 +90,38 @@ def test_sync_state_refuses_a_stale_writer(repo: DynamoRepository) -> None:
     assert (latest.cursor, latest.version) == ("2", 2)
 
 
-def test_an_alert_can_be_claimed_once_and_released_for_a_retry(repo: DynamoRepository) -> None:
-    assert repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
-    assert not repo.claim_alert("emp-1", "k1", date(2027, 1, 16))
-    repo.release_alert("emp-1", "k1")
-    assert repo.claim_alert("emp-1", "k1", date(2027, 1, 16))
+def _claim(repo: DynamoRepository, when: datetime) -> bool:
+    alert = Alert(
+        key="k1",
+        kind=AlertKind.MISSING_CERTIFICATE,
+        employee_id="emp-1",
+        trip_id="t",
+        recipient="hr@example.com",
+        subject="s",
+        text="t",
+        html="<p>t</p>",
+    )
+    return repo.claim_alert(alert, ("email",), when, when + timedelta(minutes=10)) is not None
+
+
+def test_an_alert_can_be_claimed_once_and_taken_over_only_after_its_lease(repo: DynamoRepository) -> None:
+    noon = datetime(2027, 1, 15, 12, tzinfo=UTC)
+    assert _claim(repo, noon)
+    assert not _claim(repo, noon + timedelta(days=1))
+    assert (
+        repo.take_over_alert("emp-1", "k1", noon + timedelta(minutes=5), noon + timedelta(minutes=15)) is None
+    )
+    taken = repo.take_over_alert("emp-1", "k1", noon + timedelta(minutes=11), noon + timedelta(minutes=21))
+    assert taken is not None
+    assert taken.pending == ("email",)
+    assert repo.confirm_delivery("emp-1", "k1", "email", "ses-1")
+    assert repo.take_over_alert("emp-1", "k1", noon + timedelta(days=1), noon + timedelta(days=2)) is None
 
 
 def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws: Settings) -> None:
     repo.save_trip(trip(date(2027, 3, 3)), assessment())
     repo.put_certificate(certificate())
-    repo.claim_alert("emp-1", "k1", date(2027, 1, 15))
+    _claim(repo, datetime(2027, 1, 15, 12, tzinfo=UTC))
     repo.save_sync_state(SyncState(connection_id="c", source=SourceKind.ICS))
     items = bootstrap.aws_client("dynamodb", mocked_aws).scan(TableName=mocked_aws.table_name)["Items"]
     kinds = {i["SK"]["S"].split("#")[0]: int(i["expires_at"]["N"]) for i in items}
