@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit serve bench eval gazetteer infra clean
+.PHONY: demo test lint unit serve bench eval gazetteer infra screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
@@ -42,6 +42,10 @@ eval: $(STAMP)
 gazetteer: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-build.txt
 	$(BIN)/python scripts/build_gazetteer.py
+
+## screenshots: every message in English and German as HTML, and as phone-width PNGs when Chromium is installed
+screenshots: $(STAMP)
+	$(BIN)/python -m coverwatch.screenshots
 
 ## bench: speed figures (never asserted in tests)
 bench: $(STAMP)

@@ -8,6 +8,7 @@ Tests and the demo build ``Settings`` explicitly and pass them in; Lambda handle
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,8 +54,13 @@ class Settings:
     """Who also hears of an open case within 3 days of departure; None = no escalation."""
     public_base_url: str | None = None
     """The API's public address, for links in e-mails; None = checklists carry no answer links."""
+    hr_language: str = "en"
+    """The language of HR's messages (a ``Language`` value); travelers get the one on their profile."""
     hr_chat_webhook: str | None = None
     """A Slack or Teams incoming-webhook URL that also gets HR's messages (a secret: never logged)."""
+    iam_principals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """IAM role/user ARNs allowed on the /iam routes, with their scopes (COVERWATCH_IAM_PRINCIPALS,
+    a JSON object ``{"arn:aws:iam::123456789012:role/booking": ["check"]}``)."""
 
     def decision_date(self) -> date:
         return self.today or datetime.now(UTC).date()
@@ -80,10 +86,36 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         google_webhook_url=e.get("COVERWATCH_GOOGLE_WEBHOOK_URL") or None,
         link_secret=e.get("COVERWATCH_LINK_SECRET") or None,
         public_base_url=e.get("COVERWATCH_PUBLIC_URL") or None,
+        hr_language=_language(e.get("COVERWATCH_HR_LANGUAGE") or Settings.hr_language),
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
         hr_chat_webhook=e.get("COVERWATCH_HR_CHAT_WEBHOOK") or None,
+        iam_principals=_iam_principals(e.get("COVERWATCH_IAM_PRINCIPALS", "")),
         digest_when_quiet=e.get("COVERWATCH_DIGEST_WHEN_QUIET", "").lower() in ("1", "true", "yes"),
     )
+
+
+def _language(value: str) -> str:
+    """A supported message language, checked at start-up so a typo fails loudly, not at the first mail."""
+    from chalicelib.models import Language
+
+    code = value.strip().lower()
+    if code not in {language.value for language in Language}:
+        allowed = ", ".join(language.value for language in Language)
+        raise ValueError(f"COVERWATCH_HR_LANGUAGE is {value!r}; use one of: {allowed}")
+    return code
+
+
+def _iam_principals(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not raw.strip():
+        return ()
+    try:
+        parsed = json.loads(raw)
+        pairs = tuple((str(arn), tuple(str(s) for s in scopes)) for arn, scopes in parsed.items())
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ValueError(
+            'COVERWATCH_IAM_PRINCIPALS must be a JSON object {"<role or user ARN>": ["check", ...]}'
+        ) from exc
+    return pairs
 
 
 def aws_client(service: str, settings: Settings) -> Any:
@@ -127,6 +159,7 @@ def notifier(settings: Settings) -> Channels:
 
 
 def scan_deps(settings: Settings) -> ScanDeps:
+    from chalicelib.models import Language
     from chalicelib.scan import ScanDeps
 
     return ScanDeps(
@@ -134,6 +167,7 @@ def scan_deps(settings: Settings) -> ScanDeps:
         notifier=notifier(settings),
         hr_email=settings.hr_email,
         decided_on=settings.decision_date(),
+        hr_language=Language(settings.hr_language),
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.alerts.checklist import build_checklist
-from chalicelib.alerts.notifier import send_once
+from chalicelib.alerts.outbox import send_once
 from chalicelib.models import Purpose
+from chalicelib.rules.host_notes import notes_for
 from chalicelib.scan import ScanDeps
 
 DAYS_AHEAD = 7
@@ -50,6 +51,10 @@ def send_checklists(
                 secret=secret,
                 now=now,
                 version=stored.version,
+                host_notes=[
+                    (n.text, n.source_title, n.source_url)
+                    for n in notes_for(trip.country, trip.start, employee.language)
+                ],
             )
             sent += send_once(alert, repo, deps.notifier, today)
     return sent

@@ -7,6 +7,7 @@ compare equal.
 
 from __future__ import annotations
 
+import gettext
 from functools import lru_cache
 from typing import Annotated
 
@@ -38,12 +39,24 @@ def normalize_country(value: object) -> str:
     return code
 
 
-def country_name(code: str) -> str:
-    """English short name, for e-mails and tables; falls back to the code itself."""
+def country_name(code: str, language: str = "en") -> str:
+    """The short name in ``language`` ("en", "de", or a ``Language``), for messages and tables.
+
+    Names come from pycountry's ISO 3166-1 translations, so a new language needs no list of our own;
+    a language or name pycountry does not translate stays English, and an unknown code stays the code.
+    """
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
-    return str(getattr(country, "common_name", None) or country.name)
+    english = str(getattr(country, "common_name", None) or country.name)
+    if language == "en":
+        return english
+    return _translations(str(language)).gettext(english)
+
+
+@lru_cache(maxsize=8)
+def _translations(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 CountryCode = Annotated[str, AfterValidator(normalize_country)]

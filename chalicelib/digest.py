@@ -1,17 +1,17 @@
 """The daily digest for HR: every open case by urgency, what is new since yesterday, certificates that
-end during a trip. Nothing is sent on a day with nothing new, unless the employer asks for a daily
-mail anyway. One digest per day: its key is the date.
+end during a trip, and messages that could not be delivered. Nothing is sent on a day with nothing
+new, unless the employer asks for a daily mail anyway. One digest per day: its key is the date.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from html import escape
 
-from chalicelib.alerts.notifier import send_once
+from chalicelib.alerts.outbox import send_once
+from chalicelib.alerts.render import format_date, format_period, render, translate, translate_count
 from chalicelib.countries import country_name
-from chalicelib.models import Alert, AlertKind
+from chalicelib.models import Alert, AlertKind, FailedMessage, Language
 from chalicelib.scan import ScanDeps
 from chalicelib.store.repository import StoredTrip
 
@@ -26,6 +26,8 @@ class Digest:
     """Sorted by urgency: days left to apply (overdue first), then departure."""
     new: list[StoredTrip]
     ending_during_trip: list[StoredTrip]
+    failed: list[FailedMessage] = field(default_factory=list)
+    """Messages whose delivery gave up: HR must know, or a traveler or a case goes unwarned."""
 
 
 def collect(deps: ScanDeps) -> Digest:
@@ -43,54 +45,89 @@ def collect(deps: ScanDeps) -> Digest:
     cases.sort(key=urgency)
     new = [s for s in cases if s.first_seen is not None and s.first_seen >= today - timedelta(days=1)]
     ending = [s for s in cases if "certificate.partial" in s.assessment.rule_ids]
-    return Digest(cases, new, ending)
+    return Digest(cases, new, ending, failed=deps.repo.failed_messages())
 
 
-def _line(s: StoredTrip, today: date) -> str:
+def _line(s: StoredTrip, today: date, language: Language) -> str:
     t, a = s.trip, s.assessment
-    doc = a.document.value if a.document else "certificate"
+    doc = a.document.value if a.document else translate(language, "alert.certificate")
     days = (a.apply_by - today).days if a.apply_by else None
-    when = (
-        "apply now (overdue)"
-        if days is not None and days < 0
-        else (f"apply within {days} days" if days is not None else "review")
-    )
-    return (
-        f"{t.employee_id}: {country_name(t.country)} {t.start}–{t.end}, {doc} {a.status.value}, {when}, "
-        f"departs in {(t.start - today).days} days"
+    if days is None:
+        when = translate(language, "digest.when.review")
+    elif days < 0:
+        when = translate(language, "digest.when.overdue")
+    else:
+        when = translate_count(language, "digest.apply_within", days)
+    until = (t.start - today).days
+    if until > 0:
+        departs = translate_count(language, "digest.departs", until)
+    elif until == 0:
+        departs = translate(language, "digest.departs_today")
+    else:
+        departs = translate(language, "digest.under_way", date=format_date(t.start, language))
+    return translate(
+        language,
+        "digest.line",
+        employee=t.employee_id,
+        country=country_name(t.country, language),
+        dates=format_period(t.start, t.end, language),
+        status=translate(language, f"digest.status.{a.status.value}", doc=doc),
+        when=when,
+        departs=departs,
     )
 
 
-def build(digest: Digest, today: date, recipient: str) -> Alert:
+def _failed_line(m: FailedMessage, language: Language) -> str:
+    return translate(
+        language,
+        "digest.failed_line",
+        kind=translate(language, f"kind.{m.kind.value}"),
+        recipient=m.recipient,
+        subject=m.subject,
+        attempts=translate_count(language, "digest.attempts", m.attempts),
+        error=m.last_error,
+    )
+
+
+def build(digest: Digest, today: date, recipient: str, *, language: Language = Language.EN) -> Alert:
     sections = [
-        ("Open cases, most urgent first", digest.open_cases),
-        ("New since yesterday", digest.new),
-        ("A certificate ends during the trip", digest.ending_during_trip),
-    ]
-    text_parts, html_parts = [], []
-    for title, items in sections:
-        lines = [_line(s, today) for s in items] or ["none"]
-        text_parts += [f"{title} ({len(items)}):", *[f"- {line}" for line in lines], ""]
-        html_parts.append(
-            f"<h3>{escape(title)} ({len(items)})</h3><ul>"
-            + "".join(f"<li>{escape(line)}</li>" for line in lines)
-            + "</ul>"
+        (translate(language, f"digest.section.{name}"), [_line(s, today, language) for s in items])
+        for name, items in (
+            ("open", digest.open_cases),
+            ("new", digest.new),
+            ("ending", digest.ending_during_trip),
         )
+    ]
+    counts = {
+        "date": format_date(today, language),
+        "open": len(digest.open_cases),
+        "new": len(digest.new),
+        "failed": len(digest.failed),
+    }
+    text, html = render(
+        "digest",
+        language,
+        headline=translate(language, "digest.headline", date=counts["date"]),
+        sections=sections,
+        failed=[_failed_line(m, language) for m in digest.failed],
+    )
     return Alert(
         key=f"digest:{today.isoformat()}",
         kind=AlertKind.DIGEST,
         employee_id=HR_INBOX,
         trip_id="-",
         recipient=recipient,
-        subject=f"[coverwatch] Daily digest {today}: {len(digest.open_cases)} open, {len(digest.new)} new",
-        text="\n".join(text_parts),
-        html="<html><body style='font-family:sans-serif'>" + "".join(html_parts) + "</body></html>",
+        subject=translate(language, "digest.subject_failed" if digest.failed else "digest.subject", **counts),
+        text=text,
+        html=html,
     )
 
 
 def send_digest(deps: ScanDeps, *, send_when_quiet: bool = False) -> bool:
     """Send today's digest if there is news (or always, when configured); True when one went out."""
     digest = collect(deps)
-    if not digest.new and not digest.ending_during_trip and not send_when_quiet:
+    news = digest.new or digest.ending_during_trip or digest.failed
+    if not news and not send_when_quiet:
         return False
-    return send_once(build(digest, deps.decided_on, deps.hr_email), deps.repo, deps.notifier, deps.decided_on)
+    alert = build(digest, deps.decided_on, deps.hr_email, language=deps.hr_language)
+    return send_once(alert, deps.repo, deps.notifier, deps.decided_on)

@@ -4,14 +4,15 @@ Points are relative to the apply-by date and to departure (defaults: apply-by - 
 departure - 1). Only the latest point already reached is sent, so a system switched on late does not
 send a burst of stale reminders. Within 3 days of departure the case also goes to an escalation
 address. Keys carry the trip's version and the point, so each goes out once per trip version.
+Both are the HR alert again under a banner that says how close departure is (``compose.build_reminder``).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from chalicelib.alerts.compose import AlertFacts, build_alert
-from chalicelib.alerts.notifier import send_once
+from chalicelib.alerts.compose import AlertFacts, build_reminder
+from chalicelib.alerts.outbox import send_once
 from chalicelib.scan import ScanDeps
 from chalicelib.store.repository import StoredTrip
 
@@ -42,26 +43,23 @@ def send_reminders(deps: ScanDeps, *, escalation_email: str | None = None) -> in
         if employee is None or point is None:
             continue
         trip, days = stored.trip, (stored.trip.start - today).days
-        when = f"{days} day{'s' if days != 1 else ''}"
-        alert = build_alert(AlertFacts(employee, trip, stored.assessment), deps.hr_email)
-        reminder = alert.model_copy(
-            update={
-                "key": f"reminder:{trip.id}:v{stored.version}:{point}",
-                "subject": alert.subject.replace(
-                    "[coverwatch]", f"[coverwatch] Reminder, {when} to departure:"
-                ),
-            }
+        facts = AlertFacts(employee, trip, stored.assessment)
+        reminder = build_reminder(
+            facts,
+            deps.hr_email,
+            key=f"reminder:{trip.id}:v{stored.version}:{point}",
+            days_left=days,
+            language=deps.hr_language,
         )
         sent += send_once(reminder, repo, deps.notifier, today)
         if escalation_email and days <= ESCALATE_DAYS:
-            escalation = alert.model_copy(
-                update={
-                    "key": f"escalation:{trip.id}:v{stored.version}",
-                    "recipient": escalation_email,
-                    "subject": alert.subject.replace(
-                        "[coverwatch]", f"[coverwatch] ESCALATION, departs in {when}:"
-                    ),
-                }
+            escalation = build_reminder(
+                facts,
+                escalation_email,
+                key=f"escalation:{trip.id}:v{stored.version}",
+                days_left=days,
+                escalation=True,
+                language=deps.hr_language,
             )
             sent += send_once(escalation, repo, deps.notifier, today)
     return sent

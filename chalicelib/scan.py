@@ -1,5 +1,8 @@
 """Deciding one employee's trips: events -> trips -> assessments -> store -> HR alerts.
 
+HR hears of every future trip it must act on or look at: a certificate to get, a posting past the
+agreement's limit, no agreement at all, or a case coverwatch cannot decide (``compose.ALERTED``).
+
 Side effects come last and are idempotent: trips are upserted by content hash, alerts are claimed
 before sending. Replaying the same job therefore changes nothing and sends nothing.
 """
@@ -10,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from chalicelib.alerts.compose import AlertFacts, alert_key_prefix, build_alert, build_resolved
-from chalicelib.alerts.notifier import Notifier, send_once
+from chalicelib.alerts.compose import ALERTED, AlertFacts, alert_key_prefix, build_alert, build_resolved
+from chalicelib.alerts.notifier import Notifier
+from chalicelib.alerts.outbox import send_once
 from chalicelib.detection.trips import detect_trips
 from chalicelib.models import (
     Assessment,
     CalendarEvent,
     Employee,
+    Language,
     SourceProblem,
     Status,
     Trip,
@@ -51,6 +56,8 @@ class ScanDeps:
     notifier: Notifier
     hr_email: str
     decided_on: date
+    hr_language: Language = Language.EN
+    """The language of every message to HR (alerts, reminders, digest); travelers get their own."""
 
 
 class UnknownEmployeeError(LookupError):
@@ -85,25 +92,34 @@ def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[T
         write = deps.repo.save_trip(trip, assessment)
         alerted = False
         previous = before.get(trip.id)
-        if assessment.lacks_certificate and trip.end >= deps.decided_on:
-            moved = None
-            if previous is not None and (previous.trip.start, previous.trip.end) != (trip.start, trip.end):
-                moved = (previous.trip.start, previous.trip.end)
-            alert = build_alert(AlertFacts(employee, trip, assessment, moved), deps.hr_email)
+        moved = None
+        if previous is not None and (previous.trip.start, previous.trip.end) != (trip.start, trip.end):
+            moved = (previous.trip.start, previous.trip.end)
+        if assessment.status in ALERTED and trip.end >= deps.decided_on:
+            alert = build_alert(
+                AlertFacts(employee, trip, assessment, moved), deps.hr_email, language=deps.hr_language
+            )
             alerted = send_once(alert, deps.repo, deps.notifier, deps.decided_on)
-        elif previous is not None and previous.assessment.lacks_certificate and trip.end >= deps.decided_on:
+        elif previous is not None and previous.assessment.status in ALERTED and trip.end >= deps.decided_on:
             reason = "covered" if assessment.status is Status.COVERED else "not_required"
-            _resolve(employee, trip, reason, deps)
+            _resolve(employee, trip, reason, deps, moved)
         results.append(TripResult(trip, assessment, write, alerted))
     return results
 
 
-def _resolve(employee: Employee, trip: Trip, reason: str, deps: ScanDeps) -> None:
+def _resolve(
+    employee: Employee,
+    trip: Trip,
+    reason: str,
+    deps: ScanDeps,
+    moved: tuple[date, date] | None = None,
+) -> None:
     """Tell HR a case it was alerted about needs nothing more (once per trip, dates and reason)."""
     if deps.repo.alert_was_sent(employee.id, alert_key_prefix(trip)):
-        send_once(
-            build_resolved(employee, trip, reason, deps.hr_email), deps.repo, deps.notifier, deps.decided_on
+        alert = build_resolved(
+            employee, trip, reason, deps.hr_email, moved_from=moved, language=deps.hr_language
         )
+        send_once(alert, deps.repo, deps.notifier, deps.decided_on)
 
 
 def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list[Trip]:
@@ -115,7 +131,7 @@ def _cancel_vanished(employee: Employee, seen: set[str], deps: ScanDeps) -> list
             continue
         gone = trip.model_copy(update={"cancelled": True})
         deps.repo.save_trip(gone, stored.assessment)
-        if stored.assessment.lacks_certificate:
+        if stored.assessment.status in ALERTED:
             _resolve(employee, gone, "cancelled", deps)
         cancelled.append(gone)
     return cancelled

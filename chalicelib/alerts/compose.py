@@ -1,17 +1,24 @@
-"""The HR alert for a trip that lacks a certificate: subject, plain text and HTML, from one set of facts.
+"""HR's messages about one trip: the alert, its reminders and escalation, and the all-clear.
 
-The alert's ``key`` names the trip and the facts HR acted on (country, dates, status): a replayed scan
-produces the same key and therefore no second e-mail, while a trip that moves produces a new one.
+Each status HR must act on gets its own subject line (so mail rules can sort them) and its own words
+(templates ``alert.*`` and ``resolved.*``). The alert's ``key`` names the trip and the facts HR acted
+on (country, dates, status): a replayed scan produces the same key and therefore no second e-mail,
+while a trip that moves, or whose status changes, produces a new one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from html import escape
 
+from chalicelib.alerts.render import format_period, render, translate, translate_count
 from chalicelib.countries import country_name
-from chalicelib.models import Alert, AlertKind, Assessment, Employee, Status, Trip
+from chalicelib.models import Alert, AlertKind, Assessment, Employee, Language, Status, Trip
+
+ALERTED = frozenset(
+    {Status.CERTIFICATE_REQUIRED, Status.EXCEEDS_MAXIMUM, Status.NO_AGREEMENT, Status.NEEDS_REVIEW}
+)
+"""Statuses HR is told about: a certificate to get, a limit passed, no agreement, or a human decision."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ class AlertFacts:
 
 
 def alert_key_prefix(trip: Trip) -> str:
-    """What every missing-certificate alert about ``trip`` starts with, whatever its dates or status."""
+    """What every HR alert about ``trip`` starts with, whatever its dates or status."""
     return f"{AlertKind.MISSING_CERTIFICATE.value}:{trip.id}:"
 
 
@@ -35,69 +42,92 @@ def alert_key(trip: Trip, assessment: Assessment) -> str:
     )
 
 
-def _dates(trip: Trip) -> str:
-    return _period(trip.start, trip.end)
+def headline(facts: AlertFacts, language: Language = Language.EN) -> str:
+    """The subject without its tag, e.g. "A1 missing: Anna Schmidt in France, 2027-03-03"."""
+    a, trip = facts.assessment, facts.trip
+    # scan never alerts a covered or not-required trip; if a caller does, it reads as one to review
+    status = a.status if a.status in ALERTED else Status.NEEDS_REVIEW
+    return translate(
+        language,
+        f"alert.headline.{status.value}",
+        doc=a.document.value if a.document else translate(language, "alert.certificate"),
+        name=facts.employee.name,
+        country=country_name(trip.country, language),
+        dates=format_period(trip.start, trip.end, language),
+    )
 
 
-def _document(a: Assessment) -> str:
-    if a.document is None:
-        return "-"
-    return f"{a.document.value} ({a.document_name})" if a.document_name else a.document.value
+def _compose(
+    facts: AlertFacts,
+    recipient: str,
+    *,
+    kind: AlertKind,
+    key: str,
+    subject: str,
+    banner: str | None,
+    language: Language,
+) -> Alert:
+    a, trip = facts.assessment, facts.trip
+    # the days no certificate covers, unless that is simply the whole trip (no certificate at all)
+    partly = [(p.start, p.end) for p in a.uncovered] != [(trip.start, trip.end)]
+    text, html = render(
+        "alert",
+        language,
+        headline=headline(facts, language),
+        banner=banner,
+        status=a.status.value if a.status in ALERTED else Status.NEEDS_REVIEW.value,
+        employee=facts.employee,
+        home=facts.employee.home_country,
+        trip=trip,
+        a=a,
+        moved=facts.moved_from,
+        uncovered=list(a.uncovered) if a.uncovered and partly else [],
+    )
+    return Alert(
+        key=key,
+        kind=kind,
+        employee_id=facts.employee.id,
+        trip_id=trip.id,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+    )
 
 
-def _period(start: date, end: date) -> str:
-    return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
+def build_alert(facts: AlertFacts, recipient: str, *, language: Language = Language.EN) -> Alert:
+    """The first message HR gets about a trip it must act on, worded for the trip's status."""
+    return _compose(
+        facts,
+        recipient,
+        kind=AlertKind.MISSING_CERTIFICATE,
+        key=alert_key(facts.trip, facts.assessment),
+        subject=translate(language, "alert.subject", headline=headline(facts, language)),
+        banner=None,
+        language=language,
+    )
 
 
-def _subject(f: AlertFacts) -> str:
-    doc = f.assessment.document.value if f.assessment.document else "Certificate"
-    where = country_name(f.trip.country)
-    if f.assessment.status is Status.EXCEEDS_MAXIMUM:
-        return f"[coverwatch] {doc} posting too long: {f.employee.name} in {where}, {_dates(f.trip)}"
-    return f"[coverwatch] {doc} missing: {f.employee.name} in {where}, {_dates(f.trip)}"
-
-
-def _lines(f: AlertFacts) -> list[tuple[str, str]]:
-    a = f.assessment
-    rows = [
-        ("Employee", f"{f.employee.name} ({f.employee.id})"),
-        ("Destination", f"{country_name(f.trip.country)} ({f.trip.country})"),
-        ("Dates", f"{_dates(f.trip)} ({f.trip.days} day{'s' if f.trip.days != 1 else ''})"),
-        (
-            "Purpose",
-            f"{f.trip.purpose.value} (confidence {f.trip.confidence:.0%})"
-            + (" — mixed work and holiday: the traveler is asked to confirm" if f.trip.confirm else ""),
-        ),
-        ("Document needed", _document(a)),
-        ("Apply by", a.apply_by.isoformat() if a.apply_by else "-"),
-    ]
-    if a.authority:
-        rows.append(("Apply to", f"{a.authority.name} — {a.authority.how}"))
-    whole_trip = [(f.trip.start, f.trip.end)]
-    if a.uncovered and [(p.start, p.end) for p in a.uncovered] != whole_trip:
-        rows.append(("Days not covered", ", ".join(_period(p.start, p.end) for p in a.uncovered)))
-    if a.instrument:
-        rows.append(
-            (
-                "Legal basis",
-                f"{a.instrument.title}, {a.instrument.article} "
-                f"(in force since {a.instrument.in_force_since.isoformat()})",
-            )
-        )
-        rows.append(("Source", a.instrument.source))
-    if a.max_months is not None:
-        rows.append(("Maximum posting", f"{a.max_months} months"))
-    return rows
-
-
-def _moved_note(facts: AlertFacts) -> str | None:
-    if facts.moved_from is None:
-        return None
-    start, end = facts.moved_from
-    before = start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
-    return (
-        f"This trip has moved (it was {before}): a certificate applied for or issued for the old dates "
-        "may need to be amended."
+def build_reminder(
+    facts: AlertFacts,
+    recipient: str,
+    *,
+    key: str,
+    days_left: int,
+    escalation: bool = False,
+    language: Language = Language.EN,
+) -> Alert:
+    """The alert again as departure nears, with a banner saying how close it is (and, escalated, that
+    nothing has been recorded yet), so a reader who skipped the first mail sees why it is back."""
+    which = "escalation" if escalation else "reminder"
+    return _compose(
+        facts,
+        recipient,
+        kind=AlertKind.ESCALATION if escalation else AlertKind.REMINDER,
+        key=key,
+        subject=translate_count(language, f"{which}.subject", days_left, headline=headline(facts, language)),
+        banner=translate_count(language, f"{which}.banner", days_left),
+        language=language,
     )
 
 
@@ -105,70 +135,45 @@ def resolved_key(trip: Trip, reason: str) -> str:
     return f"resolved:{trip.id}:{trip.start.isoformat()}:{trip.end.isoformat()}:{reason}"
 
 
-RESOLVED_WHY = {
-    "covered": "a certificate is now on record for it",
-    "not_required": "it no longer needs a certificate (for example, the traveler said it is a holiday)",
-    "cancelled": "it was cancelled or is no longer in the traveler's calendar",
-}
+RESOLVED_REASONS = ("covered", "not_required", "cancelled")
 
 
-def build_resolved(employee: Employee, trip: Trip, reason: str, recipient: str) -> Alert:
-    """The all-clear for a case HR was alerted about."""
-    where, why = country_name(trip.country), RESOLVED_WHY[reason]
-    text = (
-        f"Resolved: {employee.name}'s trip to {where} ({_dates(trip)}) needs no further action, because "
-        f"{why}.\n\nNo reply is needed."
+def build_resolved(
+    employee: Employee,
+    trip: Trip,
+    reason: str,
+    recipient: str,
+    *,
+    moved_from: tuple[date, date] | None = None,
+    language: Language = Language.EN,
+) -> Alert:
+    """The all-clear for a case HR was alerted about; a trip that moved says so, since a certificate
+    applied for under the old dates may need amending even though nothing more is needed now."""
+    if reason not in RESOLVED_REASONS:
+        raise ValueError(f"unknown reason {reason!r}; one of {', '.join(RESOLVED_REASONS)}")
+    title = translate(
+        language,
+        "resolved.headline",
+        name=employee.name,
+        country=country_name(trip.country, language),
+        dates=format_period(trip.start, trip.end, language),
     )
-    html = f"<html><body style='font-family:sans-serif'><p>{escape(text.splitlines()[0])}</p></body></html>"
+    text, html = render(
+        "resolved",
+        language,
+        headline=title,
+        employee=employee,
+        trip=trip,
+        reason=reason,
+        moved=moved_from,
+    )
     return Alert(
         key=resolved_key(trip, reason),
         kind=AlertKind.RESOLVED,
         employee_id=employee.id,
         trip_id=trip.id,
         recipient=recipient,
-        subject=f"[coverwatch] Resolved: {employee.name} in {where}, {_dates(trip)}",
-        text=text,
-        html=html,
-    )
-
-
-def build_alert(facts: AlertFacts, recipient: str) -> Alert:
-    a = facts.assessment
-    rows = _lines(facts)
-    evidence = [
-        f"{e.day.isoformat()}: {e.summary}" + (f" ({e.place})" if e.place else "")
-        for e in facts.trip.evidence
-    ]
-    moved = _moved_note(facts)
-    text = "\n".join(
-        ["A planned work trip has no social-security certificate on record.", *([moved] if moved else []), ""]
-        + [f"{k}: {v}" for k, v in rows]
-        + ["", a.explanation, "", "What to do:"]
-        + [f"- {c}" for c in a.checklist]
-        + ["", "Why we think this trip happens:"]
-        + [f"- {e}" for e in evidence]
-        + ["", f"Decided on {a.decided_on.isoformat()} by coverwatch (rules: {', '.join(a.rule_ids)})."]
-    )
-    table = "".join(f"<tr><th align='left'>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    html = (
-        "<html><body style='font-family:sans-serif'>"
-        "<p>A planned work trip has no social-security certificate on record.</p>"
-        + (f"<p><strong>{escape(moved)}</strong></p>" if moved else "")
-        + f"<table>{table}</table><p>{escape(a.explanation)}</p>"
-        "<h3>What to do</h3><ul>" + "".join(f"<li>{escape(c)}</li>" for c in a.checklist) + "</ul>"
-        "<h3>Why we think this trip happens</h3><ul>"
-        + "".join(f"<li>{escape(e)}</li>" for e in evidence)
-        + "</ul>"
-        f"<p style='color:#666'>Decided on {a.decided_on.isoformat()} by coverwatch "
-        f"(rules: {escape(', '.join(a.rule_ids))}).</p></body></html>"
-    )
-    return Alert(
-        key=alert_key(facts.trip, a),
-        kind=AlertKind.MISSING_CERTIFICATE,
-        employee_id=facts.employee.id,
-        trip_id=facts.trip.id,
-        recipient=recipient,
-        subject=_subject(facts),
+        subject=translate(language, "resolved.subject", headline=title),
         text=text,
         html=html,
     )

@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
@@ -25,8 +24,6 @@ from chalicelib.models import HR_KINDS, Alert
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
-
-    from chalicelib.store.repository import Repository
 
 
 LOG = logging.getLogger(__name__)
@@ -150,9 +147,12 @@ def to_mime(alert: Alert, sender: str) -> EmailMessage:
     msg.add_alternative(alert.html, subtype="html")
     for attachment in alert.attachments:
         maintype, subtype = attachment.content_type.split("/")
-        msg.add_attachment(
-            attachment.text.encode(), maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
+        if maintype == "text":  # a str attachment is sent with charset=utf-8 (German .ics text)
+            msg.add_attachment(attachment.text, subtype=subtype, filename=attachment.filename)
+        else:
+            msg.add_attachment(
+                attachment.text.encode(), maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
     return msg
 
 
@@ -231,10 +231,3 @@ class FanoutNotifier:
         for copy in self._copies:
             copy.send(alert)
         return message_id
-
-
-def send_once(alert: Alert, repo: Repository, notifier: Notifier, sent_on: date) -> bool:
-    """Transitional alias of ``chalicelib.alerts.outbox.send_once`` (callers are moving there)."""
-    from chalicelib.alerts.outbox import send_once as send
-
-    return send(alert, repo, notifier, sent_on)

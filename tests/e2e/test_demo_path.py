@@ -29,7 +29,8 @@ EXPECTED = {
     ("emp-emily", "GB", "2027-05-10", "2027-05-14"): ("certificate_required", "CoC"),
     ("emp-emily", "SG", "2027-06-21", "2027-06-25"): ("no_agreement", None),
 }
-ALERTED = {k for k, (status, _) in EXPECTED.items() if status == "certificate_required"}
+# HR hears of every case it must act on or look at: a certificate to get, no agreement, a review
+ALERTED = {k for k, (status, _) in EXPECTED.items() if status not in ("covered", "not_required")}
 
 
 def _ses_messages(region: str) -> list[str]:
@@ -61,13 +62,17 @@ def test_the_demo_stores_every_trip_with_its_decision_and_alerts_hr_once(aws_ser
             assert s.assessment.instrument
             assert s.assessment.instrument.source.startswith("http")
 
-    # one e-mail per trip lacking a certificate, through SES and in the outbox, to the examples' HR address
+    # one e-mail per case for HR, through SES and in the outbox, to the examples' HR address
     mails = [message_from_string(raw) for raw in _ses_messages(aws_server.region)]
     assert len(mails) == len(ALERTED) == sum(r.alerts_sent for r in first.batch.reports)
     assert {m["To"] for m in mails} == {examples.data.hr_email}
     subjects = sorted(str(m["Subject"]) for m in mails)
     assert any("Anna Schmidt in France, 2027-03-03" in s for s in subjects)
     assert any("CoC missing: Emily Carter in United Kingdom" in s for s in subjects)
+    assert any(s.startswith("[coverwatch] Review needed: Ravi") and "Denmark" in s for s in subjects)
+    assert any(
+        s.startswith("[coverwatch] No social-security agreement: Emily Carter in Singapore") for s in subjects
+    )
     assert not any("Claire" in s for s in subjects), "a covered trip is not alerted"
     outbox = aws_server.outbox_dir
     assert outbox is not None

@@ -7,11 +7,14 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from chalicelib import bootstrap
-from chalicelib.alerts.compose import AlertFacts, alert_key, build_alert
-from chalicelib.alerts.notifier import OutboxNotifier, send_once
+from chalicelib.alerts.compose import AlertFacts, alert_key, build_alert, build_reminder, build_resolved
+from chalicelib.alerts.notifier import OutboxNotifier
+from chalicelib.alerts.outbox import send_once
 from chalicelib.bootstrap import Settings
-from chalicelib.models import Alert, Status
+from chalicelib.models import Alert, AlertKind, Language, Status
 from tests.builders import assessment, employee, trip
 
 
@@ -107,3 +110,84 @@ def test_a_mixed_trip_says_the_traveler_is_asked_to_confirm() -> None:
     alert = build_alert(AlertFacts(employee(), mixed, assessment()), "hr@example.com")
     assert "the traveler is asked to confirm" in alert.text
     assert "asked to confirm" not in _alert().text
+
+
+def _status_alert(status: Status, explanation: str, language: Language = Language.EN) -> Alert:
+    decided = assessment(status).model_copy(update={"explanation": explanation})
+    return build_alert(AlertFacts(employee(), trip(date(2027, 3, 3)), decided), "hr@x.org", language=language)
+
+
+def test_each_status_has_its_own_subject_and_tells_hr_what_to_do() -> None:
+    required = _alert()
+    too_long = _status_alert(Status.EXCEEDS_MAXIMUM, "It runs past the 24-month limit.")
+    none = _status_alert(Status.NO_AGREEMENT, "The home country's position (Germany): Ausstrahlung applies.")
+    review = _status_alert(Status.NEEDS_REVIEW, "Needs review: the employee is a national of India.")
+    subjects = [a.subject for a in (required, too_long, none, review)]
+    assert len(set(subjects)) == 4
+    assert none.subject == "[coverwatch] No social-security agreement: Anna Schmidt in France, 2027-03-03"
+    assert review.subject == "[coverwatch] Review needed: Anna Schmidt in France, 2027-03-03"
+
+    assert "Apply for the A1 by 2027-02-17 at the competent institution in the home country (Germany)." in (
+        required.text
+    )
+    assert "maximum of 24 months: an exception agreement (Art. 16" in too_long.text
+    assert "social security applies after the limit" in too_long.text
+    assert "It runs past the 24-month limit." in too_long.text
+    assert "may apply from the first day of work: check whether the employee must be registered" in none.text
+    assert "The home country's position (Germany): Ausstrahlung applies." in none.text
+    assert "Apply by" not in none.text, "no deadline is invented where no document exists"
+    assert (
+        "Why coverwatch could not decide:\nNeeds review: the employee is a national of India." in review.text
+    )
+    assert "Check the employee's home country, nationalities and country of residence." in review.text
+
+
+def test_an_overdue_deadline_says_apply_now() -> None:
+    late = assessment(decided_on=date(2027, 2, 20))
+    alert = build_alert(AlertFacts(employee(), trip(date(2027, 3, 3)), late), "hr@x.org")
+    assert "The apply-by date (2027-02-17) has passed: apply for the A1 now" in alert.text
+
+
+def test_hr_can_read_the_alert_in_german() -> None:
+    alert = _status_alert(Status.CERTIFICATE_REQUIRED, "Posting under Art. 12.", Language.DE)
+    assert alert.subject == "[coverwatch] A1 fehlt: Anna Schmidt – Frankreich, 03.03.2027"
+    assert "Beantragen bis: 17.02.2027" in alert.text
+    assert '<html lang="de">' in alert.html
+    assert "Client meeting &lt;Paris&gt;" in alert.html
+
+
+def test_reminders_and_escalations_are_their_own_kind_with_a_banner() -> None:
+    facts = AlertFacts(employee(), trip(date(2027, 3, 3)), assessment())
+    reminder = build_reminder(facts, "hr@x.org", key="reminder:trp_1:v1:start-3", days_left=3)
+    assert (reminder.kind, reminder.key) == (AlertKind.REMINDER, "reminder:trp_1:v1:start-3")
+    assert reminder.subject == (
+        "[coverwatch] Reminder, 3 days to departure: A1 missing: Anna Schmidt in France, 2027-03-03"
+    )
+    assert reminder.text.startswith("Reminder: 3 days to departure\n")
+    assert "Reminder: 3 days to departure" in reminder.html
+    escalation = build_reminder(facts, "boss@x.org", key="escalation:trp_1:v1", days_left=1, escalation=True)
+    assert (escalation.kind, escalation.recipient) == (AlertKind.ESCALATION, "boss@x.org")
+    assert "ESCALATION, departs in 1 day:" in escalation.subject
+    assert escalation.text.startswith("Escalation: departs in 1 day, nothing recorded yet\n")
+    german = build_reminder(facts, "hr@x.org", key="k", days_left=1, escalation=True, language=Language.DE)
+    assert german.text.startswith("Eskalation: Abreise in 1 Tag, noch nichts erfasst\n")
+
+
+def test_the_all_clear_says_why_and_notes_a_moved_trip() -> None:
+    moved = build_resolved(
+        employee(),
+        trip(date(2027, 3, 10)),
+        "covered",
+        "hr@x.org",
+        moved_from=(date(2027, 3, 3), date(2027, 3, 3)),
+    )
+    assert moved.kind is AlertKind.RESOLVED
+    assert moved.subject == "[coverwatch] Resolved: Anna Schmidt in France, 2027-03-10"
+    assert "because a certificate is now on record for it." in moved.text
+    assert "This trip has moved (it was 2027-03-03)" in moved.text
+    assert "has moved" in moved.html
+    plain = build_resolved(employee(), trip(date(2027, 3, 10)), "cancelled", "hr@x.org", language=Language.DE)
+    assert "abgesagt" in plain.text
+    assert "verschoben" not in plain.text
+    with pytest.raises(ValueError, match="unknown reason"):
+        build_resolved(employee(), trip(date(2027, 3, 10)), "because", "hr@x.org")

@@ -107,3 +107,37 @@ def test_no_checklist_for_far_away_past_or_holiday_trips(
 ) -> None:
     deps.repo.save_trip(trip(start).model_copy(update={"purpose": purpose}), assessment())
     assert _send(deps) == 0
+
+
+def test_a_trip_to_a_country_with_posting_rules_carries_its_notes_with_sources(
+    deps: ScanDeps, tmp_path: Path
+) -> None:
+    from chalicelib.models import Language
+    from chalicelib.rules.host_notes import notes_for
+
+    notes = notes_for("FR", date(2027, 3, 3), Language.EN)
+    assert notes, "the rules know France's posting declaration"
+    deps.repo.save_trip(trip(date(2027, 3, 3)), assessment())
+    assert _send(deps) == 1
+    mail = _sent(tmp_path)[0]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "Good to know in France" in text
+    for note in notes:
+        assert note.text in text
+        assert f'href="{note.source_url}"' in html
+
+
+def test_a_german_speaking_traveler_gets_the_notes_in_german(deps: ScanDeps, tmp_path: Path) -> None:
+    from chalicelib.models import Language
+    from chalicelib.rules.host_notes import notes_for
+
+    anna = deps.repo.get_employee("emp-1")
+    assert anna is not None
+    deps.repo.put_employee(anna.model_copy(update={"language": Language.DE}))
+    deps.repo.save_trip(trip(date(2027, 3, 3)), assessment())
+    assert _send(deps) == 1
+    text = _sent(tmp_path)[0].get_body(preferencelist=("plain",)).get_content()
+    assert "Frankreich" in text
+    for note in notes_for("FR", date(2027, 3, 3), Language.DE):
+        assert note.text in text

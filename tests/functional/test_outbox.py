@@ -325,3 +325,28 @@ def test_operators_see_failed_messages_and_put_one_back_from_the_cli(mocked_aws:
     assert len(_ses_sent(mocked_aws)) == 1
     assert main(["outbox", "--retry", "emp-1", alert.key], out=done, err=err) == 1
     assert "no failed message" in err.getvalue()
+
+
+def test_a_message_that_failed_for_good_is_in_hr_s_next_digest(mocked_aws: Settings, tmp_path: Path) -> None:
+    from chalicelib.digest import send_digest
+
+    repo, alert = bootstrap.repository(mocked_aws), _alert()
+    rejecting = _FailsFirst(_ses(mocked_aws), _rejected(), times=99)
+    send_once(alert, repo, rejecting, NOON.date(), now=NOON)
+    moment = NOON
+    while not repo.failed_messages():
+        moment += timedelta(days=1)
+        flush_outbox(repo, rejecting, moment)
+
+    folder = tmp_path / "digest"
+    deps = ScanDeps(
+        repo=repo,
+        notifier=OutboxNotifier(folder, mocked_aws.sender),
+        hr_email="hr@example.com",
+        decided_on=moment.date(),
+    )
+    assert send_digest(deps) is True  # nothing else is new: the failure alone is news
+    [eml] = folder.glob("*.eml")
+    text = eml.read_text()
+    assert "Messages that could not be delivered (1)" in text
+    assert "MessageRejected" in text

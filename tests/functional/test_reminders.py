@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.bootstrap import Settings
+from chalicelib.models import Alert, AlertKind, Language
 from chalicelib.reminders import send_reminders
 from chalicelib.scan import ScanDeps
 from tests.builders import assessment, employee, scan_deps, trip
@@ -66,3 +67,27 @@ def test_a_covered_case_gets_no_reminder(deps: ScanDeps, tmp_path: Path) -> None
 
     deps.repo.save_trip(trip(START), assessment(Status.COVERED))
     assert send_reminders(replace(deps, decided_on=date(2027, 3, 19)), escalation_email="x@example.com") == 0
+
+
+class _Recorder:
+    """Keeps what was sent (kind and banner are not in the .eml file names)."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def send(self, alert: Alert) -> str:
+        self.alerts.append(alert)
+        return f"rec-{len(self.alerts)}"
+
+
+def test_reminders_and_escalations_say_how_close_departure_is_in_hrs_language(deps: ScanDeps) -> None:
+    recorder = _Recorder()
+    day = replace(deps, decided_on=date(2027, 3, 19), notifier=recorder, hr_language=Language.DE)
+    assert send_reminders(day, escalation_email="head-of-hr@example.com") == 2
+    reminder, escalation = recorder.alerts
+    assert (reminder.kind, escalation.kind) == (AlertKind.REMINDER, AlertKind.ESCALATION)
+    assert reminder.subject.startswith("[coverwatch] Erinnerung, noch 1 Tag bis zur Abreise: A1 fehlt:")
+    assert reminder.text.startswith("Erinnerung: noch 1 Tag bis zur Abreise\n")
+    assert escalation.recipient == "head-of-hr@example.com"
+    assert escalation.text.startswith("Eskalation: Abreise in 1 Tag, noch nichts erfasst\n")
+    assert "Beantragen bis: 06.03.2027" in escalation.text
