@@ -12,6 +12,9 @@ from chalice.app import CloudWatchEvent, Request, SQSEvent
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
+from chalicelib.api.guard import Guard
+from chalicelib.api.operations import Auth, api_route
+from chalicelib.api.records import Scope
 from chalicelib.channels import open_channel, renew_channels
 from chalicelib.checks import CheckRequest, JourneyRequest, check_response, run_check, run_journey
 from chalicelib.directory import ConnectionRequest, connection_for
@@ -42,6 +45,23 @@ SCAN_QUEUE = bootstrap.default_settings().queue_name
 @lru_cache(maxsize=1)
 def _repo() -> Repository:
     return bootstrap.repository(bootstrap.default_settings())
+
+
+def _iam_principals() -> dict[str, frozenset[Scope]]:
+    return {
+        arn: frozenset(Scope(s) for s in scopes)
+        for arn, scopes in bootstrap.default_settings().iam_principals
+    }
+
+
+guard = Guard(repo=_repo, iam_principals=_iam_principals)
+app.register_middleware(guard, "http")
+
+
+@api_route(app, "/v1/health", "GET", auth=Auth.PUBLIC, summary="Is the API up?")
+def health() -> Response:
+    """Answers without credentials and without touching the store, for load balancers and uptime checks."""
+    return Response(body={"status": "ok"}, status_code=200)
 
 
 def _request() -> Request:
@@ -76,7 +96,7 @@ def _body_as(model: type[M]) -> M | Response:
     return _validated(model, body)
 
 
-@app.route("/v1/checks", methods=["POST"])
+@api_route(app, "/v1/checks", "POST", scope=Scope.CHECK, summary="Does this trip need a certificate?")
 def create_check() -> Response:
     request = _body_as(CheckRequest)
     if isinstance(request, Response):
@@ -86,7 +106,7 @@ def create_check() -> Response:
     return Response(body=check_response(assessment), status_code=200)
 
 
-@app.route("/v1/journeys", methods=["POST"])
+@api_route(app, "/v1/journeys", "POST", scope=Scope.CHECK, summary="One decision per country of a journey")
 def create_journey_check() -> Response:
     """One decision per host country of a multi-country journey, plus an Art. 13 hint when it fits."""
     request = _body_as(JourneyRequest)
@@ -100,7 +120,7 @@ def create_journey_check() -> Response:
     return Response(body=answer, status_code=200)
 
 
-@app.route("/v1/open-cases", methods=["GET"])
+@api_route(app, "/v1/open-cases", "GET", scope=Scope.READ, summary="Trips lacking a certificate")
 def list_open_cases() -> Response:
     """Trips starting in [from, to] that still lack a certificate ("who travels without an A1?")."""
     query = _validated(OpenCasesQuery, _request().query_params or {})
@@ -116,7 +136,9 @@ def _reassess(employee: Employee) -> ScanReport:
     return reassess_employee(employee, bootstrap.scan_deps(bootstrap.default_settings()))
 
 
-@app.route("/v1/employees/{employee_id}", methods=["PUT"])
+@api_route(
+    app, "/v1/employees/{employee_id}", "PUT", scope=Scope.WRITE, summary="Create or replace an employee"
+)
 def put_employee(employee_id: str) -> Response:
     """Create or replace an employee record (from an HRIS); their stored trips are decided again."""
     body = _body_as(_Body)
@@ -132,7 +154,7 @@ def put_employee(employee_id: str) -> Response:
     )
 
 
-@app.route("/v1/certificates/{certificate_id}", methods=["PUT"])
+@api_route(app, "/v1/certificates/{certificate_id}", "PUT", scope=Scope.WRITE, summary="Record a certificate")
 def put_certificate(certificate_id: str) -> Response:
     """Record an A1 / CoC (applied or issued); the employee's trips are decided again at once."""
     body = _body_as(_Body)
@@ -155,7 +177,9 @@ def put_certificate(certificate_id: str) -> Response:
     )
 
 
-@app.route("/v1/employees/{employee_id}/connections", methods=["POST"])
+@api_route(
+    app, "/v1/employees/{employee_id}/connections", "POST", scope=Scope.WRITE, summary="Connect a calendar"
+)
 def connect_calendar(employee_id: str) -> Response:
     """Connect an Outlook mailbox, a Google calendar or an ICS feed; its first sync is queued."""
     request = _body_as(ConnectionRequest)
@@ -190,23 +214,26 @@ def _answer_page(token: str, *, record: bool) -> Response:
     )
 
 
-@app.route("/v1/answers/{token}", methods=["GET"])
+@api_route(app, "/v1/answers/{token}", "GET", auth=Auth.LINK, summary="Preview a traveler's answer link")
 def show_answer(token: str) -> Response:
     """The traveler opened a "work trip" / "holiday" link: show what it records (scanners only look)."""
     return _answer_page(token, record=False)
 
 
-@app.route(
+@api_route(
+    app,
     "/v1/answers/{token}",
-    methods=["POST"],
-    content_types=["application/x-www-form-urlencoded", "application/json", "text/plain"],
+    "POST",
+    auth=Auth.LINK,
+    summary="Record a traveler's answer",
+    content_types=("application/x-www-form-urlencoded", "application/json", "text/plain"),
 )
 def record_answer(token: str) -> Response:
     """The traveler pressed the button: store the answer and decide their trips again."""
     return _answer_page(token, record=True)
 
 
-@app.route("/v1/employees/{employee_id}/trips", methods=["GET"])
+@api_route(app, "/v1/employees/{employee_id}/trips", "GET", scope=Scope.READ, summary="An employee's trips")
 def list_employee_trips(employee_id: str) -> Response:
     return Response(
         body={"trips": [stored_trip_json(t) for t in _repo().trips_of(employee_id)]}, status_code=200

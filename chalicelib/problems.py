@@ -45,3 +45,55 @@ def not_found_problem(field: str, detail: str) -> dict[str, Any]:
         "detail": detail,
         "errors": [{"field": field, "message": detail}],
     }
+
+
+def problem(status: int, kind: str, title: str, detail: str, field: str | None = None) -> dict[str, Any]:
+    """A problem of any status; ``field`` names the part of the request at fault (a header, the body…)."""
+    body: dict[str, Any] = {
+        "type": f"urn:coverwatch:problem:{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        body["errors"] = [{"field": field, "message": detail}]
+    return body
+
+
+def unauthorized_problem(detail: str) -> dict[str, Any]:
+    return problem(401, "unauthorized", "Credentials are missing or not valid", detail, "Authorization")
+
+
+def forbidden_problem(detail: str) -> dict[str, Any]:
+    return problem(403, "forbidden", "These credentials may not do this", detail, "Authorization")
+
+
+def too_large_problem(size: int, limit: int) -> dict[str, Any]:
+    return problem(
+        413,
+        "too-large",
+        "The request body is too large",
+        f"{size} bytes sent; the limit is {limit}",
+        "(body)",
+    )
+
+
+def unsupported_media_problem(sent: str, accepted: list[str]) -> dict[str, Any]:
+    detail = f"Content-Type {sent or '(none)'} is not accepted here; send one of: {', '.join(accepted)}"
+    return problem(
+        415, "unsupported-media-type", "The body's media type is not accepted", detail, "Content-Type"
+    )
+
+
+def rate_limited_problem(retry_after: int) -> dict[str, Any]:
+    return problem(
+        429, "rate-limited", "Too many requests", f"slow down; retry after {retry_after} s", "Authorization"
+    )
+
+
+def precondition_problem(detail: str) -> dict[str, Any]:
+    return problem(412, "precondition-failed", "The record changed since you read it", detail, "If-Match")
+
+
+def conflict_problem(field: str, detail: str) -> dict[str, Any]:
+    return problem(409, "conflict", "The request conflicts with the stored record", detail, field)

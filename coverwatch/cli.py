@@ -266,6 +266,53 @@ def cmd_outbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Create, list and revoke API keys in the configured AWS account (admins only hold these rights)."""
+    from chalicelib import bootstrap
+    from chalicelib.api.keys import new_key
+    from chalicelib.api.records import Scope
+
+    repo = bootstrap.repository(settings_from_env())
+    now = datetime.now(UTC)
+    if args.action == "create":
+        try:
+            scopes = frozenset(Scope(s.strip()) for s in args.scopes.split(",") if s.strip())
+        except ValueError:
+            err.write(f"--scopes: use a comma-separated list of {', '.join(s.value for s in Scope)}\n")
+            return 2
+        if not scopes or not args.name:
+            err.write("--name and --scopes are required to create a key\n")
+            return 2
+        expires = datetime.combine(args.expires, datetime.min.time(), tzinfo=UTC) if args.expires else None
+        if expires is not None and expires <= now:
+            err.write("--expires must be in the future\n")
+            return 2
+        plaintext, record = new_key(args.name, scopes, now=now, expires_at=expires, rate_per_minute=args.rate)
+        repo.put_api_key(record)
+        out.write(f"{plaintext}\n")
+        err.write(
+            f"key {record.id} for {record.name!r} with scopes {', '.join(sorted(scopes))}; "
+            "this is the only time the key is shown: store it in the caller's secret store now\n"
+        )
+        return 0
+    if args.action == "revoke":
+        found = repo.get_api_key(args.key_id or "")
+        if found is None:
+            err.write(f"no key {args.key_id!r}\n")
+            return 1
+        repo.put_api_key(found.model_copy(update={"revoked_at": now}))
+        out.write(f"revoked {found.id} ({found.name}); the API stops accepting it within 60 s\n")
+        return 0
+    for key in sorted(repo.api_keys(), key=lambda k: k.created_at):
+        state = "revoked" if key.revoked_at else ("expired" if not key.usable_at(now) else "active")
+        until = key.expires_at.date().isoformat() if key.expires_at else "never"
+        out.write(
+            f"{key.id}  {state:<8} {','.join(sorted(key.scopes)):<24} expires {until:<10} "
+            f"{key.rate_per_minute}/min  {key.name}\n"
+        )
+    return 0
+
+
 def _trip_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("home", help="country whose social security the employee is in (ISO code, e.g. DE)")
     parser.add_argument("host", help="country of work (ISO code)")
@@ -319,6 +366,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("--retry", nargs=2, metavar=("EMPLOYEE_ID", "KEY"))
     outbox.set_defaults(func=cmd_outbox)
+
+    keys = sub.add_parser("keys", help="create, list or revoke API keys (admin)")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("key_id", nargs="?", help="the key to revoke")
+    keys.add_argument("--name", help="who holds the key, e.g. 'booking tool'")
+    keys.add_argument("--scopes", default="", help="comma-separated: check, read, write, admin")
+    keys.add_argument("--expires", type=date.fromisoformat, help="YYYY-MM-DD (default: never)")
+    keys.add_argument("--rate", type=int, default=600, help="requests per minute (default 600)")
+    keys.set_defaults(func=cmd_keys)
 
     serve = sub.add_parser("serve", help="chalice local backed by the embedded local AWS")
     serve.add_argument("--port", type=int, default=8000)

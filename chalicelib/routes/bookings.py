@@ -28,6 +28,8 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.api.operations import api_route
+from chalicelib.api.records import Scope
 from chalicelib.models import CalendarEvent, SourceProblem
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
 
@@ -72,7 +74,16 @@ def make_blueprint() -> Blueprint:
     registered, so each app (the real one, a test's throwaway one) needs its own."""
     blueprint = Blueprint(__name__)
 
-    @blueprint.route(BOOKINGS_PATH, methods=["POST"], content_types=_CONTENT_TYPES)
+    @api_route(
+        blueprint,
+        BOOKINGS_PATH,
+        "POST",
+        scope=Scope.WRITE,
+        summary="Push travel bookings (schema.org JSON-LD or a confirmation e-mail)",
+        content_types=tuple(_CONTENT_TYPES),
+        max_body=MAX_BODY_BYTES,
+        tag="sources",
+    )
     def post_bookings() -> Response:
         request = blueprint.current_request
         assert request is not None, "Chalice sets current_request for every route call"

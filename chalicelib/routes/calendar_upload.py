@@ -23,6 +23,8 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.api.operations import api_route
+from chalicelib.api.records import Scope
 from chalicelib.connectors.base import SyncWindow
 from chalicelib.models import CalendarEvent
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, validation_problem
@@ -88,7 +90,16 @@ def make_blueprint() -> Blueprint:
     """A fresh Blueprint with the upload route (Chalice consumes a Blueprint when it is registered)."""
     blueprint = Blueprint(__name__)
 
-    @blueprint.route(UPLOAD_PATH, methods=["POST"], content_types=list(_CONTENT_TYPES))
+    @api_route(
+        blueprint,
+        UPLOAD_PATH,
+        "POST",
+        scope=Scope.WRITE,
+        summary="Upload an ICS calendar for a connection",
+        content_types=tuple(_CONTENT_TYPES),
+        max_body=MAX_UPLOAD_BYTES,
+        tag="sources",
+    )
     def upload_ics(connection_id: str) -> Response:
         request = blueprint.current_request
         raw: Any = request.raw_body if request is not None else b""

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.api.operations import Auth, api_route
 from chalicelib.connectors.channel_secrets import token_matches
 from chalicelib.jobs import SyncJob, enqueue_sync
 from chalicelib.models import Channel, SourceKind
@@ -120,7 +121,15 @@ def make_blueprint() -> Blueprint:
     is registered, so each app (app.py, a test's throwaway app) needs its own."""
     blueprint = Blueprint(__name__)
 
-    @blueprint.route(NOTIFICATION_PATH, methods=["POST"], content_types=["application/json", "text/plain"])
+    @api_route(
+        blueprint,
+        NOTIFICATION_PATH,
+        "POST",
+        auth=Auth.WEBHOOK,
+        summary="Google Calendar push notifications",
+        content_types=("application/json", "text/plain"),
+        tag="webhooks",
+    )
     def google_notification() -> Response:
         return handle_notification(blueprint.current_request.headers or {})
 

@@ -27,6 +27,7 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.api.operations import Auth, api_route
 from chalicelib.connectors.base import ConnectorError
 from chalicelib.connectors.channel_secrets import token_matches
 from chalicelib.jobs import SyncJob, SyncReason, enqueue_sync
@@ -110,11 +111,27 @@ def make_blueprint() -> Blueprint:
     """
     blueprint = Blueprint(__name__)
 
-    @blueprint.route(NOTIFICATION_PATH, methods=["POST"], content_types=list(_CONTENT_TYPES))
+    @api_route(
+        blueprint,
+        NOTIFICATION_PATH,
+        "POST",
+        auth=Auth.WEBHOOK,
+        summary="Microsoft Graph change notifications",
+        content_types=tuple(_CONTENT_TYPES),
+        tag="webhooks",
+    )
     def graph_notifications() -> Response:
         return _handle(blueprint.current_request, lifecycle_route=False)
 
-    @blueprint.route(LIFECYCLE_PATH, methods=["POST"], content_types=list(_CONTENT_TYPES))
+    @api_route(
+        blueprint,
+        LIFECYCLE_PATH,
+        "POST",
+        auth=Auth.WEBHOOK,
+        summary="Microsoft Graph lifecycle notifications",
+        content_types=tuple(_CONTENT_TYPES),
+        tag="webhooks",
+    )
     def graph_lifecycle() -> Response:
         return _handle(blueprint.current_request, lifecycle_route=True)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.api.records import ApiKey, AuditEntry
 from chalicelib.models import (
     Alert,
     Assessment,
@@ -35,6 +37,8 @@ from chalicelib.store import retention
 from chalicelib.store.schema import (
     ALL_CHANNELS,
     ALL_CONNECTIONS,
+    API_KEYS_PK,
+    AUDIT_PREFIX,
     GSI_OPEN_CASES,
     OPEN_CASES_PK,
     OUTBOX_PK,
@@ -97,6 +101,13 @@ class Repository(Protocol):
     def due_outbox(self, now: datetime) -> list[tuple[str, str]]: ...
     def failed_messages(self) -> list[FailedMessage]: ...
     def retry_failed(self, employee_id: str, key: str, now: datetime) -> bool: ...
+    def put_api_key(self, key: ApiKey) -> None: ...
+    def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    def api_keys(self) -> list[ApiKey]: ...
+    def append_audit(self, entry: AuditEntry) -> None: ...
+    def audit_of_day(
+        self, day: date, limit: int, after: str | None = None
+    ) -> tuple[list[AuditEntry], str | None]: ...
     def put_trip_answer(self, employee_id: str, trip_id: str, purpose: Purpose, trip_end: date) -> None: ...
     def trip_answers(self, employee_id: str) -> dict[str, Purpose]: ...
     def put_connection(self, connection: Connection) -> None: ...
@@ -563,6 +574,62 @@ class DynamoRepository:
             self._db.delete_item(TableName=self._table, Key={"PK": pk, "SK": _s(f"EVT#{uid}")})
             writes += 1
         return writes
+
+    # API keys and the audit trail ---------------------------------------------------------------
+    def put_api_key(self, key: ApiKey) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _s(API_KEYS_PK),
+                "SK": _s(key.id),
+                "data": _s(key.model_dump_json()),
+                **(
+                    {TTL_ATTRIBUTE: _n(retention.api_key_expires_at(key.expires_at))}
+                    if key.expires_at
+                    else {}
+                ),
+            },
+        )
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        item = self._db.get_item(
+            TableName=self._table, Key={"PK": _s(API_KEYS_PK), "SK": _s(key_id)}, ConsistentRead=True
+        ).get("Item")
+        return ApiKey.model_validate_json(item["data"]["S"]) if item else None
+
+    def api_keys(self) -> list[ApiKey]:
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": _s(API_KEYS_PK)}
+        )
+        return [ApiKey.model_validate_json(i["data"]["S"]) for i in items]
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _s(f"{AUDIT_PREFIX}{entry.at.astimezone(UTC).date().isoformat()}"),
+                "SK": _s(f"{entry.at.astimezone(UTC).isoformat()}#{uuid.uuid4().hex[:12]}"),
+                "data": _s(entry.model_dump_json()),
+                TTL_ATTRIBUTE: _n(retention.audit_expires_at(entry.at.date())),
+            },
+        )
+
+    def audit_of_day(
+        self, day: date, limit: int, after: str | None = None
+    ) -> tuple[list[AuditEntry], str | None]:
+        """One day's entries in time order, ``limit`` at a time; the second value resumes the page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": _s(f"{AUDIT_PREFIX}{day.isoformat()}")},
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = {"PK": _s(f"{AUDIT_PREFIX}{day.isoformat()}"), "SK": _s(after)}
+        page = self._db.query(**kwargs)
+        entries = [AuditEntry.model_validate_json(i["data"]["S"]) for i in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return entries, (last["SK"]["S"] if last else None)
 
     # helpers ----------------------------------------------------------------------------------
     def _query_prefix(self, employee_id: str, prefix: str) -> list[dict[str, Any]]:

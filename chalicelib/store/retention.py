@@ -14,6 +14,10 @@ Why these periods:
 - Normalised calendar events (title, place, times: what detection re-reads when a calendar changes)
   expire 90 days after they end, past the 30-day look-back of a sync window.
 - Push channels (Graph subscriptions, Google watch channels) expire 400 days after their own expiry.
+- The audit trail (who changed what, when: ids and field names only) is evidence like the trips it
+  changed: kept until 31 December of the fourth year after the change.
+- API keys expire with their own expiry (plus 400 days, so the audit trail's key ids stay explainable);
+  keys without an expiry live until revoked and deleted by an admin.
 - Employee profiles carry no TTL: they are deleted when the employee leaves (the HR system tells us).
 """
 
@@ -51,3 +55,11 @@ EVENT_DAYS_AFTER_END = 90
 
 def event_expires_at(event_end: date) -> int:
     return _epoch(event_end + timedelta(days=EVENT_DAYS_AFTER_END))
+
+
+def audit_expires_at(day: date) -> int:
+    return trip_expires_at(day)
+
+
+def api_key_expires_at(expires_at: datetime) -> int:
+    return _epoch(expires_at.date() + timedelta(days=ALERT_DAYS))

@@ -12,6 +12,8 @@ Key design (one table, generic keys):
 | calendar sync     | ``SYNC#<conn id>`` | ``STATE``          | –                                           |
 | connection        | ``CONN#<conn id>`` | ``CONNECTION``     | – (copies: ``EMP#<id>``, ``CONNECTIONS``)    |
 | calendar event    | ``CONN#<conn id>`` | ``EVT#<uid>``      | –                                           |
+| API key           | ``APIKEYS``        | ``<key id>``       | –                                           |
+| audit entry       | ``AUDIT#<day>``    | ``<time>#<rand>``  | –                                           |
 | push channel      | ``CHAN#<id>``      | ``CHANNEL``        | – (copy: ``CHANNELS`` / ``<expiry>#<id>``)  |
 
 - "trips of an employee": Query PK = EMP#id, SK begins_with TRIP#.
@@ -34,6 +36,9 @@ from typing import Any
 GSI_OPEN_CASES = "GSI1"
 OPEN_CASES_PK = "NOCERT"
 OUTBOX_PK = "OUTBOX"
+API_KEYS_PK = "APIKEYS"
+AUDIT_PREFIX = "AUDIT#"
+"""Audit entries are partitioned by UTC day, so "what changed between two dates" is a query per day."""
 ALL_CONNECTIONS = "CONNECTIONS"
 ALL_CHANNELS = "CHANNELS"
 """Partition holding every push channel sorted by expiry (``<expires ISO>#<id>``), for renewal."""

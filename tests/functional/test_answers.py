@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.alerts.links import LinkError, TripAnswer, sign, verify
 from chalicelib.bootstrap import Settings
 from chalicelib.models import Purpose
 from tests.builders import assessment, employee, trip
+from tests.functional.conftest import KeyedClient
 
 SECRET = b"test-link-secret"
 NOW = datetime(2027, 1, 15, 9, tzinfo=UTC)
@@ -38,7 +38,7 @@ def test_a_signed_answer_round_trips_and_any_change_is_refused() -> None:
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch, mocked_aws: Settings, api: Client) -> Client:
+def client(monkeypatch: pytest.MonkeyPatch, mocked_aws: Settings, api: KeyedClient) -> KeyedClient:
     monkeypatch.setenv("COVERWATCH_LINK_SECRET", SECRET.decode())
     bootstrap.default_settings.cache_clear()
     repo = bootstrap.repository(mocked_aws)
@@ -48,7 +48,7 @@ def client(monkeypatch: pytest.MonkeyPatch, mocked_aws: Settings, api: Client) -
 
 
 def test_opening_a_link_only_asks_and_pressing_records_the_holiday(
-    client: Client, mocked_aws: Settings
+    client: KeyedClient, mocked_aws: Settings
 ) -> None:
     repo = bootstrap.repository(mocked_aws)
     token = _token(Purpose.HOLIDAY)
@@ -76,7 +76,7 @@ def test_opening_a_link_only_asks_and_pressing_records_the_holiday(
         (_token(trip_id="trp_gone"), 404, b"no longer planned"),
     ],
 )
-def test_bad_links_get_a_friendly_page(client: Client, token: str, status: int, text: bytes) -> None:
+def test_bad_links_get_a_friendly_page(client: KeyedClient, token: str, status: int, text: bytes) -> None:
     page = client.http.get(f"/v1/answers/{token}")
     assert page.status_code == status
     assert page.headers["Content-Type"].startswith("text/html")

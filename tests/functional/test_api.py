@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
 from tests.builders import assessment, certificate, trip
+from tests.functional.conftest import KeyedClient
 
 CONTRACT_FIELDS = {
     "status",
@@ -26,19 +26,19 @@ CONTRACT_FIELDS = {
 
 
 @pytest.fixture
-def client(api: Client) -> Client:
+def client(api: KeyedClient) -> KeyedClient:
     return api
 
 
 def _post(
-    client: Client, body: Any, content_type: str = "application/json"
+    client: KeyedClient, body: Any, content_type: str = "application/json"
 ) -> tuple[int, dict[str, Any], str]:
     raw = body if isinstance(body, str) else json.dumps(body)
     r = client.http.post("/v1/checks", headers={"Content-Type": content_type}, body=raw)
     return r.status_code, json.loads(r.body) if r.body else {}, r.headers.get("Content-Type", "")
 
 
-def test_a_one_day_meeting_in_france_needs_an_a1(client: Client) -> None:
+def test_a_one_day_meeting_in_france_needs_an_a1(client: KeyedClient) -> None:
     status, body, _ = _post(
         client, {"home_country": "DE", "host_country": "FR", "start": "2027-03-03", "end": "2027-03-03"}
     )
@@ -57,7 +57,7 @@ def test_a_one_day_meeting_in_france_needs_an_a1(client: Client) -> None:
     assert body["explanation"]
 
 
-def test_optional_fields_default_to_the_home_country_and_work(client: Client) -> None:
+def test_optional_fields_default_to_the_home_country_and_work(client: KeyedClient) -> None:
     implicit = _post(
         client, {"home_country": "DE", "host_country": "US", "start": "2027-04-05", "end": "2027-04-23"}
     )[1]
@@ -79,7 +79,7 @@ def test_optional_fields_default_to_the_home_country_and_work(client: Client) ->
     assert (implicit["status"], implicit["document"]) == ("certificate_required", "CoC")
 
 
-def test_a_holiday_needs_no_certificate(client: Client) -> None:
+def test_a_holiday_needs_no_certificate(client: KeyedClient) -> None:
     body = _post(
         client,
         {
@@ -128,7 +128,7 @@ def test_a_holiday_needs_no_certificate(client: Client) -> None:
     ],
 )
 def test_invalid_input_is_a_problem_naming_each_bad_field(
-    client: Client, body: dict[str, Any], fields: list[str]
+    client: KeyedClient, body: dict[str, Any], fields: list[str]
 ) -> None:
     status, problem, content_type = _post(client, body)
     assert status == 400
@@ -140,13 +140,13 @@ def test_invalid_input_is_a_problem_naming_each_bad_field(
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", ""])
-def test_a_body_that_is_not_a_json_object_is_a_problem(client: Client, raw: str) -> None:
+def test_a_body_that_is_not_a_json_object_is_a_problem(client: KeyedClient, raw: str) -> None:
     status, problem, content_type = _post(client, raw)
     assert (status, content_type) == (400, "application/problem+json")
     assert problem["errors"][0]["field"] == "(body)"
 
 
-def test_a_recorded_certificate_makes_the_trip_covered(client: Client, mocked_aws: Settings) -> None:
+def test_a_recorded_certificate_makes_the_trip_covered(client: KeyedClient, mocked_aws: Settings) -> None:
     bootstrap.repository(mocked_aws).put_certificate(certificate(date(2027, 3, 1), date(2027, 3, 31)))
     body = _post(
         client,
@@ -161,7 +161,7 @@ def test_a_recorded_certificate_makes_the_trip_covered(client: Client, mocked_aw
     assert body["status"] == "covered"
 
 
-def test_open_cases_lists_trips_lacking_a_certificate(client: Client, mocked_aws: Settings) -> None:
+def test_open_cases_lists_trips_lacking_a_certificate(client: KeyedClient, mocked_aws: Settings) -> None:
     repo = bootstrap.repository(mocked_aws)
     repo.save_trip(trip(date(2027, 3, 3)), assessment())
     r = client.http.get("/v1/open-cases?from=2027-03-01&to=2027-03-31")
@@ -173,18 +173,18 @@ def test_open_cases_lists_trips_lacking_a_certificate(client: Client, mocked_aws
     assert [t["trip"]["id"] for t in json.loads(r.body)["trips"]] == ["trp_1"]
 
 
-def test_open_cases_needs_a_valid_range(client: Client) -> None:
+def test_open_cases_needs_a_valid_range(client: KeyedClient) -> None:
     r = client.http.get("/v1/open-cases?from=2027-03-31")
     assert r.status_code == 400
     assert [e["field"] for e in json.loads(r.body)["errors"]] == ["to"]
 
 
-def _journey(client: Client, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _journey(client: KeyedClient, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     r = client.http.post("/v1/journeys", headers={"Content-Type": "application/json"}, body=json.dumps(body))
     return r.status_code, json.loads(r.body)
 
 
-def test_a_journey_gets_one_decision_per_host(client: Client) -> None:
+def test_a_journey_gets_one_decision_per_host(client: KeyedClient) -> None:
     status, body = _journey(
         client,
         {
@@ -206,7 +206,7 @@ def test_a_journey_gets_one_decision_per_host(client: Client) -> None:
     assert body["multi_state"] is None
 
 
-def test_regular_work_in_several_eu_states_suggests_one_art13_a1(client: Client) -> None:
+def test_regular_work_in_several_eu_states_suggests_one_art13_a1(client: KeyedClient) -> None:
     legs = [
         {"host_country": country, "start": f"2027-0{month}-10", "end": f"2027-0{month}-12"}
         for month, country in [(2, "FR"), (3, "NL"), (4, "FR"), (5, "NL")]
@@ -219,7 +219,7 @@ def test_regular_work_in_several_eu_states_suggests_one_art13_a1(client: Client)
     assert "Art. 13" in suggestion["instrument"]["article"]
 
 
-def test_a_journey_without_legs_names_the_field(client: Client) -> None:
+def test_a_journey_without_legs_names_the_field(client: KeyedClient) -> None:
     status, problem = _journey(client, {"home_country": "DE", "legs": []})
     assert status == 400
     assert [e["field"] for e in problem["errors"]] == ["legs"]

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
+from tests.functional.conftest import KeyedClient
 
 ANNA = {"name": "Anna Schmidt", "home_country": "DE", "nationalities": ["DE"], "residence_country": "DE"}
 
@@ -55,14 +55,14 @@ def _flight(status: str = "https://schema.org/ReservationConfirmed") -> list[dic
 
 
 @pytest.fixture
-def client(mocked_aws: Settings, api: Client) -> Client:
+def client(mocked_aws: Settings, api: KeyedClient) -> KeyedClient:
     api.http.put(
         "/v1/employees/emp-anna", headers={"Content-Type": "application/json"}, body=json.dumps(ANNA)
     )
     return api
 
 
-def _post(client: Client, body: Any, employee: str = "emp-anna") -> tuple[int, dict[str, Any]]:
+def _post(client: KeyedClient, body: Any, employee: str = "emp-anna") -> tuple[int, dict[str, Any]]:
     r = client.http.post(
         f"/v1/bookings?employee_id={employee}",
         headers={"Content-Type": "application/ld+json"},
@@ -71,7 +71,9 @@ def _post(client: Client, body: Any, employee: str = "emp-anna") -> tuple[int, d
     return r.status_code, json.loads(r.body)
 
 
-def test_a_booked_trip_is_decided_and_a_cancellation_closes_it(client: Client, mocked_aws: Settings) -> None:
+def test_a_booked_trip_is_decided_and_a_cancellation_closes_it(
+    client: KeyedClient, mocked_aws: Settings
+) -> None:
     status, answer = _post(client, _flight())
     assert (status, answer["accepted"], answer["cancelled"]) == (202, 2, 0)
     repo = bootstrap.repository(mocked_aws)
@@ -95,7 +97,7 @@ def test_a_booked_trip_is_decided_and_a_cancellation_closes_it(client: Client, m
     assert repo.trips_lacking_certificate(date(2027, 4, 1), date(2027, 4, 30)) == []
 
 
-def test_bookings_for_an_unknown_employee_are_refused(client: Client, mocked_aws: Settings) -> None:
+def test_bookings_for_an_unknown_employee_are_refused(client: KeyedClient, mocked_aws: Settings) -> None:
     status, problem = _post(client, _flight(), employee="ghost")
     assert status == 404
     assert problem["errors"][0]["field"] == "employee_id"

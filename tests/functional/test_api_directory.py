@@ -7,21 +7,21 @@ from datetime import date
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
 from tests.builders import assessment, trip
+from tests.functional.conftest import KeyedClient
 
 ANNA = {"name": "Anna Schmidt", "home_country": "DE", "nationalities": ["DE"], "residence_country": "DE"}
 
 
 @pytest.fixture
-def client(mocked_aws: Settings, api: Client) -> Client:
+def client(mocked_aws: Settings, api: KeyedClient) -> KeyedClient:
     return api
 
 
-def _send(client: Client, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+def _send(client: KeyedClient, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
     r = getattr(client.http, method)(
         path, headers={"Content-Type": "application/json"}, body=json.dumps(body)
     )
@@ -35,7 +35,7 @@ def _queued(settings: Settings) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in got]
 
 
-def test_an_employee_is_created_from_the_path_id_and_validated(client: Client) -> None:
+def test_an_employee_is_created_from_the_path_id_and_validated(client: KeyedClient) -> None:
     status, body = _send(client, "put", "/v1/employees/emp-1", ANNA)
     assert status == 200
     assert body["employee"]["id"] == "emp-1"
@@ -44,7 +44,9 @@ def test_an_employee_is_created_from_the_path_id_and_validated(client: Client) -
     assert [e["field"] for e in problem["errors"]] == ["home_country"]
 
 
-def test_recording_a_certificate_covers_the_stored_trip_at_once(client: Client, mocked_aws: Settings) -> None:
+def test_recording_a_certificate_covers_the_stored_trip_at_once(
+    client: KeyedClient, mocked_aws: Settings
+) -> None:
     _send(client, "put", "/v1/employees/emp-1", ANNA)
     bootstrap.repository(mocked_aws).save_trip(trip(date(2027, 3, 3)), assessment())
     status, body = _send(
@@ -68,7 +70,7 @@ def test_recording_a_certificate_covers_the_stored_trip_at_once(client: Client, 
     )
 
 
-def test_a_certificate_for_an_unknown_employee_is_404(client: Client) -> None:
+def test_a_certificate_for_an_unknown_employee_is_404(client: KeyedClient) -> None:
     status, problem = _send(
         client,
         "put",
@@ -87,7 +89,7 @@ def test_a_certificate_for_an_unknown_employee_is_404(client: Client) -> None:
 
 
 def test_connecting_a_calendar_is_idempotent_and_queues_its_first_sync(
-    client: Client, mocked_aws: Settings
+    client: KeyedClient, mocked_aws: Settings
 ) -> None:
     _send(client, "put", "/v1/employees/emp-1", ANNA)
     request = {"source": "graph", "account": "anna.schmidt@example.com"}
@@ -110,14 +112,16 @@ def test_connecting_a_calendar_is_idempotent_and_queues_its_first_sync(
         ({"source": "fax", "account": "x@example.com"}, "source"),
     ],
 )
-def test_a_bad_connection_names_the_problem(client: Client, request_body: dict[str, str], field: str) -> None:
+def test_a_bad_connection_names_the_problem(
+    client: KeyedClient, request_body: dict[str, str], field: str
+) -> None:
     _send(client, "put", "/v1/employees/emp-1", ANNA)
     status, problem = _send(client, "post", "/v1/employees/emp-1/connections", request_body)
     assert status == 400
     assert problem["errors"][0]["field"] == field
 
 
-def test_the_hourly_fan_out_queues_every_connection(client: Client, mocked_aws: Settings) -> None:
+def test_the_hourly_fan_out_queues_every_connection(client: KeyedClient, mocked_aws: Settings) -> None:
     _send(client, "put", "/v1/employees/emp-1", ANNA)
     for account in ("anna@example.com", "https://feeds.example.com/anna.ics"):
         source = "ics" if account.startswith("https") else "graph"

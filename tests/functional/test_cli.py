@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from chalice.test import Client
 
-from chalicelib import bootstrap
 from coverwatch.cli import main
+from tests.functional.conftest import KeyedClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,30 +20,25 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_check_json_is_the_api_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import app as app_module
-
-    monkeypatch.setenv("COVERWATCH_TODAY", "2027-01-15")
-    bootstrap.default_settings.cache_clear()
+def test_check_json_is_the_api_answer(api: KeyedClient) -> None:
     code, out, _ = _run(
         "check", "DE", "FR", "2027-03-01", "2027-03-03", "--nationality", "IN", "--residence", "DE", "--json"
     )
     assert code == 0
-    with Client(app_module.app) as client:
-        r = client.http.post(
-            "/v1/checks",
-            headers={"Content-Type": "application/json"},
-            body=json.dumps(
-                {
-                    "home_country": "DE",
-                    "host_country": "FR",
-                    "start": "2027-03-01",
-                    "end": "2027-03-03",
-                    "nationality": "IN",
-                    "residence_country": "DE",
-                }
-            ),
-        )
+    r = api.http.post(
+        "/v1/checks",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(
+            {
+                "home_country": "DE",
+                "host_country": "FR",
+                "start": "2027-03-01",
+                "end": "2027-03-03",
+                "nationality": "IN",
+                "residence_country": "DE",
+            }
+        ),
+    )
     assert json.loads(out) == json.loads(r.body)
 
 
