@@ -9,9 +9,17 @@ from pydantic import ValidationError
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
+SEMANTIC_ERRORS = frozenset({"value_error", "assertion_error"})
+"""Pydantic error types raised by our own validators (dates out of order, unknown country…): the request
+is well-formed but cannot be right, which is 422; a wrong shape (missing or unknown field, wrong type,
+out-of-range length) is 400."""
+
+
 def validation_problem(exc: ValidationError) -> dict[str, Any]:
     errors = []
+    semantic = True
     for err in exc.errors(include_url=False):
+        semantic = semantic and err["type"] in SEMANTIC_ERRORS
         field = ".".join(str(p) for p in err["loc"]) or "(body)"
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -21,7 +29,7 @@ def validation_problem(exc: ValidationError) -> dict[str, Any]:
     return {
         "type": "urn:coverwatch:problem:validation",
         "title": "The request is not valid",
-        "status": 400,
+        "status": 422 if semantic and errors else 400,
         "detail": f"Invalid field(s): {names}",
         "errors": errors,
     }

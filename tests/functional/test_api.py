@@ -94,16 +94,18 @@ def test_a_holiday_needs_no_certificate(client: KeyedClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "fields"),
+    ("body", "fields", "expected"),
     [
         (
             {"home_country": "XX", "host_country": "FR", "start": "2027-03-03", "end": "2027-03-03"},
             ["home_country"],
+            422,
         ),
-        ({"home_country": "DE", "host_country": "FR", "start": "2027-03-03"}, ["end"]),
+        ({"home_country": "DE", "host_country": "FR", "start": "2027-03-03"}, ["end"], 400),
         (
             {"home_country": "DE", "host_country": "FR", "start": "2027-03-05", "end": "2027-03-03"},
             ["(body)"],
+            422,
         ),
         (
             {
@@ -114,6 +116,7 @@ def test_a_holiday_needs_no_certificate(client: KeyedClient) -> None:
                 "purpose": "fun",
             },
             ["start", "purpose"],
+            400,
         ),
         (
             {
@@ -124,16 +127,18 @@ def test_a_holiday_needs_no_certificate(client: KeyedClient) -> None:
                 "colour": "red",
             },
             ["colour"],
+            400,
         ),
     ],
 )
 def test_invalid_input_is_a_problem_naming_each_bad_field(
-    client: KeyedClient, body: dict[str, Any], fields: list[str]
+    client: KeyedClient, body: dict[str, Any], fields: list[str], expected: int
 ) -> None:
+    """400 when the body has the wrong shape; 422 when it is well-formed but cannot be right."""
     status, problem, content_type = _post(client, body)
-    assert status == 400
+    assert status == expected
     assert content_type == "application/problem+json"
-    assert problem["status"] == 400
+    assert problem["status"] == expected
     assert problem["title"]
     assert [e["field"] for e in problem["errors"]] == fields
     assert all(e["message"] for e in problem["errors"])
@@ -221,7 +226,7 @@ def test_regular_work_in_several_eu_states_suggests_one_art13_a1(client: KeyedCl
 
 def test_a_journey_without_legs_names_the_field(client: KeyedClient) -> None:
     status, problem = _journey(client, {"home_country": "DE", "legs": []})
-    assert status == 400
+    assert status == 422  # well-formed, but a journey needs at least one leg
     assert [e["field"] for e in problem["errors"]] == ["legs"]
     status, problem = _journey(
         client,
