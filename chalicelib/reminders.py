@@ -38,9 +38,11 @@ def send_reminders(deps: ScanDeps, *, escalation_email: str | None = None) -> in
     """Reminders and escalations for today's open cases; returns how many e-mails went out."""
     today, repo, sent = deps.decided_on, deps.repo, 0
     for stored in repo.trips_lacking_certificate(today, today + timedelta(days=HORIZON_DAYS)):
-        employee = repo.get_employee(stored.trip.employee_id)
         point = due_point(stored, today)
-        if employee is None or point is None:
+        if point is None:
+            continue  # most open cases on most days: no read of the employee needed
+        employee = repo.get_employee(stored.trip.employee_id)
+        if employee is None:
             continue
         trip, days = stored.trip, (stored.trip.start - today).days
         facts = AlertFacts(employee, trip, stored.assessment)

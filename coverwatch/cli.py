@@ -186,24 +186,38 @@ def cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from dataclasses import replace
 
-    from coverwatch.demo import print_summary, print_table, result_json, run_demo
+    from coverwatch.demo import (
+        demo_settings,
+        print_days,
+        print_messages,
+        print_summary,
+        print_table,
+        result_json,
+        run_days,
+        run_demo,
+    )
     from coverwatch.examples import load_examples
     from coverwatch.localaws import local_aws
 
     examples = load_examples(args.examples)
     base = replace(settings_from_env(), outbox_dir=args.outbox.resolve(), today=args.today)
     if base.outbox_dir and base.outbox_dir.exists():
-        for old in [*base.outbox_dir.glob("*.eml"), *base.outbox_dir.glob("index.*")]:
+        for old in [*base.outbox_dir.glob("*.eml"), *base.outbox_dir.glob("index.*")]:  # a fresh AWS
             old.unlink()
     out.write("Starting the embedded local AWS (moto) on 127.0.0.1 ...\n")
     with local_aws(base) as settings:
         out.write(f"Local AWS at {settings.endpoint_url}; decisions as of {settings.decision_date()}.\n\n")
         result = run_demo(examples, settings)
+        days = run_days(demo_settings(settings, examples), args.days) if args.days > 0 else None
     if args.json:
         out.write(result_json(result) + "\n")
     else:
         print_table(result, out)
         print_summary(result, out)
+        if days is not None:
+            print_days(days, out)
+        if base.outbox_dir:
+            print_messages(base.outbox_dir, out)
     return 1 if result.batch.failed else 0
 
 
@@ -358,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--examples", type=Path, default=root / "examples")
     demo.add_argument("--outbox", type=Path, default=Path("outbox"))
     demo.add_argument("--today", type=date.fromisoformat, help="decision date (default: today)")
+    demo.add_argument(
+        "--days",
+        type=int,
+        default=1,
+        help="then run the daily jobs (digest, reminders, checklists) for this many days from the "
+        "decision date, as time would pass (default 1: today only)",
+    )
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(func=cmd_demo)
 

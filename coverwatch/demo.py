@@ -4,15 +4,19 @@ Steps (the production data flow, in one process): provision table/queue/SES send
 and certificates, register each example calendar as an ICS connection, fan one sync job per
 connection out to SQS, drain the queue through the same worker code the Lambda runs (sync the
 calendar -> detect -> assess -> store -> alert), then read the stored trips back and print them.
-Alerts go through SES (moto) and are copied into an outbox folder. Run it again and every calendar
-is unchanged: no calendar is re-read, nothing is written, nothing is sent.
+With ``days``, the daily schedules then run day by day as time would pass (HR digest, reminders and
+escalation, travelers' checklists), so every kind of message appears. Messages go through SES (moto)
+and are copied into an outbox folder. Run it again and every calendar is unchanged: no calendar is
+re-read, nothing is written, nothing is sent.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,7 +41,7 @@ class DemoResult:
 
 
 def run_demo(examples: Examples, settings: bootstrap.Settings) -> DemoResult:
-    settings = replace(settings, hr_email=examples.data.hr_email)
+    settings = demo_settings(settings, examples)
     resources = provision(settings)
     repo = bootstrap.repository(settings)
     for entry in examples.data.employees:
@@ -69,6 +73,95 @@ def run_demo(examples: Examples, settings: bootstrap.Settings) -> DemoResult:
         for stored in repo.trips_of(entry.employee.id)
     ]
     return DemoResult(batch=batch, trips=trips, outbox=settings.outbox_dir)
+
+
+@dataclass(frozen=True)
+class DaysResult:
+    """What the daily jobs sent while the demo let ``days`` days pass."""
+
+    first: date
+    last: date
+    digests: int
+    reminders: int
+    checklists: int
+
+
+DEMO_LINK_SECRET = "demo-only-link-secret"  # noqa: S105 - signs links in the local demo only
+DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
+"""Where `make serve` answers, so the checklists' answer links work against the local API."""
+
+
+def demo_settings(settings: bootstrap.Settings, examples: Examples) -> bootstrap.Settings:
+    """The examples' HR addresses, and answer links pointing at `make serve`, unless configured."""
+    return replace(
+        settings,
+        hr_email=examples.data.hr_email,
+        escalation_email=settings.escalation_email or examples.data.escalation_email,
+        link_secret=settings.link_secret or DEMO_LINK_SECRET,
+        public_base_url=settings.public_base_url or DEMO_PUBLIC_URL,
+    )
+
+
+def run_days(settings: bootstrap.Settings, days: int) -> DaysResult:
+    """Run the daily schedules (digest, reminders and escalation, checklists, outbox) for the decision
+    date and the ``days`` - 1 days after it, as the deployed schedules would, one day at a time."""
+    from chalicelib.alerts.outbox import flush_outbox
+    from chalicelib.checklists import send_checklists
+    from chalicelib.digest import send_digest
+    from chalicelib.reminders import send_reminders
+
+    first = settings.decision_date()
+    deps = bootstrap.scan_deps(settings)
+    secret = settings.link_secret.encode() if settings.link_secret else None
+    digests = reminders = checklists = 0
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        morning = datetime.combine(day, time(7), tzinfo=UTC)
+        today = replace(deps, decided_on=day)
+        digests += send_digest(today, send_when_quiet=settings.digest_when_quiet)
+        reminders += send_reminders(today, escalation_email=settings.escalation_email)
+        checklists += send_checklists(
+            today, now=morning, answer_base_url=settings.public_base_url, secret=secret
+        )
+        flush_outbox(deps.repo, deps.notifier, morning)
+    return DaysResult(first, first + timedelta(days=max(days - 1, 0)), digests, reminders, checklists)
+
+
+def print_days(days: DaysResult, out: TextIO) -> None:
+    span = f"for {days.first}" if days.first == days.last else f"from {days.first} to {days.last}"
+    out.write(
+        f"Daily jobs {span}: {days.digests} HR digest(s), {days.reminders} reminder(s) and "
+        f"escalation(s), {days.checklists} traveler checklist(s).\n"
+    )
+
+
+_KIND_LABELS = {
+    "missing_certificate": "HR alert",
+    "reminder": "reminder",
+    "escalation": "escalation",
+    "resolved": "all-clear",
+    "digest": "digest",
+    "traveler_checklist": "traveler checklist",
+}
+
+
+def print_messages(folder: Path, out: TextIO) -> None:
+    """What landed in the outbox, by kind, and where to open it."""
+    listing = folder / "index.jsonl"
+    entries = (
+        [json.loads(line) for line in listing.read_text(encoding="utf-8").splitlines()]
+        if listing.exists()
+        else []
+    )
+    kinds = Counter(_KIND_LABELS.get(e.get("kind", ""), "message") for e in entries)
+    out.write(f"\nMessages written: {len(entries)}")
+    if kinds:
+        out.write(" (" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
+    out.write(f"\n  Open {folder / 'index.html'} in a browser; each .eml opens in a mail program.\n")
+    for entry in entries[:12]:
+        out.write(f"  to {entry['to']}: {entry['subject']}\n")
+    if len(entries) > 12:
+        out.write(f"  … and {len(entries) - 12} more in the index.\n")
 
 
 def _drain(
@@ -154,11 +247,6 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
         out.write(f"Skipped unreadable entry in {where}: {p.message}\n")
     for message_id, reason in result.batch.failed.items():
         out.write(f"Scan job {message_id} failed: {reason}\n")
-    if result.outbox:
-        out.write(
-            f"\nE-mails: {result.outbox / 'index.html'}  (open it in a browser; each .eml opens "
-            "in a mail program)\n"
-        )
 
 
 def result_json(result: DemoResult) -> str:

@@ -18,6 +18,7 @@ class ExampleEmployee(Model):
 
 class ExampleFile(Model):
     hr_email: str = Field(min_length=3, max_length=320)
+    escalation_email: str | None = Field(default=None, min_length=3, max_length=320)
     employees: tuple[ExampleEmployee, ...]
     certificates: tuple[Certificate, ...] = ()
 

@@ -190,7 +190,13 @@ class OutboxNotifier:
         path = self.folder / f"{number:04d}-{slug}.eml"
         path.write_bytes(to_mime(alert, self._sender).as_bytes())
         with listing.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"file": path.name, "subject": alert.subject, "to": alert.recipient}) + "\n")
+            entry = {
+                "file": path.name,
+                "kind": alert.kind.value,
+                "subject": alert.subject,
+                "to": alert.recipient,
+            }
+            out.write(json.dumps(entry) + "\n")
         self.write_index()
         return f"outbox:{path.name}"
 
