@@ -307,7 +307,12 @@ def send_hr_reminders(event: CloudWatchEvent) -> dict[str, int]:
     from chalicelib.reminders import send_reminders
 
     settings = bootstrap.default_settings()
-    sent = send_reminders(bootstrap.scan_deps(settings), escalation_email=settings.escalation_email)
+    sent = send_reminders(
+        bootstrap.scan_deps(settings),
+        escalation_email=settings.escalation_email,
+        points=settings.reminder_points,
+        escalate_within_days=settings.escalate_within_days,
+    )
     return {"sent": sent}
 
 
@@ -323,6 +328,7 @@ def send_traveler_checklists(event: CloudWatchEvent) -> dict[str, int]:
         now=datetime.now(UTC),
         answer_base_url=settings.public_base_url,
         secret=secret,
+        days_ahead=settings.checklist_days,
     )
     return {"sent": sent}
 

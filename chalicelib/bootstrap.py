@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -58,6 +59,12 @@ class Settings:
     """The language of HR's messages (a ``Language`` value); travelers get the one on their profile."""
     hr_chat_webhook: str | None = None
     """A Slack or Teams incoming-webhook URL that also gets HR's messages (a secret: never logged)."""
+    reminder_points: tuple[tuple[str, int], ...] = (("apply_by", -7), ("start", -3), ("start", -1))
+    """When HR is reminded of an open case (COVERWATCH_REMINDERS, e.g. ``apply_by-7,start-3,start-1``)."""
+    escalate_within_days: int = 3
+    """Escalate open cases departing within this many days (COVERWATCH_ESCALATE_DAYS)."""
+    checklist_days: int = 7
+    """Travelers get their checklist this many days before departure (COVERWATCH_CHECKLIST_DAYS)."""
     iam_principals: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """IAM role/user ARNs allowed on the /iam routes, with their scopes (COVERWATCH_IAM_PRINCIPALS,
     a JSON object ``{"arn:aws:iam::123456789012:role/booking": ["check"]}``)."""
@@ -90,6 +97,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
         hr_chat_webhook=e.get("COVERWATCH_HR_CHAT_WEBHOOK") or None,
         iam_principals=_iam_principals(e.get("COVERWATCH_IAM_PRINCIPALS", "")),
+        reminder_points=_reminder_points(e.get("COVERWATCH_REMINDERS", "")) or Settings.reminder_points,
+        escalate_within_days=_days(e, "COVERWATCH_ESCALATE_DAYS", Settings.escalate_within_days),
+        checklist_days=_days(e, "COVERWATCH_CHECKLIST_DAYS", Settings.checklist_days),
         digest_when_quiet=e.get("COVERWATCH_DIGEST_WHEN_QUIET", "").lower() in ("1", "true", "yes"),
     )
 
@@ -103,6 +113,29 @@ def _language(value: str) -> str:
         allowed = ", ".join(language.value for language in Language)
         raise ValueError(f"COVERWATCH_HR_LANGUAGE is {value!r}; use one of: {allowed}")
     return code
+
+
+def _reminder_points(raw: str) -> tuple[tuple[str, int], ...]:
+    """``apply_by-7,start-3,start-1`` -> (("apply_by", -7), ("start", -3), ("start", -1))."""
+    points = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        match = re.fullmatch(r"(apply_by|start)([+-]\d{1,3})", item)
+        if match is None:
+            raise ValueError(
+                f"COVERWATCH_REMINDERS item {item!r}: write apply_by-<days> or start-<days>, "
+                "comma-separated, e.g. apply_by-7,start-3,start-1"
+            )
+        points.append((match.group(1), int(match.group(2))))
+    return tuple(points)
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 60:
+        raise ValueError(f"{name} must be a whole number of days between 0 and 60, not {raw!r}")
+    return int(raw)
 
 
 def _iam_principals(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -1,10 +1,11 @@
 """Daily: remind HR of open cases as deadlines approach, and escalate when departure is close.
 
 Points are relative to the apply-by date and to departure (defaults: apply-by - 7 days, departure - 3,
-departure - 1). Only the latest point already reached is sent, so a system switched on late does not
-send a burst of stale reminders. Within 3 days of departure the case also goes to an escalation
-address. Keys carry the trip's version and the point, so each goes out once per trip version.
-Both are the HR alert again under a banner that says how close departure is (``compose.build_reminder``).
+departure - 1; COVERWATCH_REMINDERS). Only the latest point already reached is sent, so a system
+switched on late does not send a burst of stale reminders. Within 3 days of departure
+(COVERWATCH_ESCALATE_DAYS) the case also goes to an escalation address. Keys carry the trip's
+version and the point, so each goes out once per trip version. Both are the HR alert again under a
+banner that says how close departure is (``compose.build_reminder``).
 """
 
 from __future__ import annotations
@@ -34,11 +35,17 @@ def due_point(stored: StoredTrip, today: date, points: tuple[tuple[str, int], ..
     return max(reached)[1] if reached else None
 
 
-def send_reminders(deps: ScanDeps, *, escalation_email: str | None = None) -> int:
+def send_reminders(
+    deps: ScanDeps,
+    *,
+    escalation_email: str | None = None,
+    points: tuple[tuple[str, int], ...] = POINTS,
+    escalate_within_days: int = ESCALATE_DAYS,
+) -> int:
     """Reminders and escalations for today's open cases; returns how many e-mails went out."""
     today, repo, sent = deps.decided_on, deps.repo, 0
     for stored in repo.trips_lacking_certificate(today, today + timedelta(days=HORIZON_DAYS)):
-        point = due_point(stored, today)
+        point = due_point(stored, today, points)
         if point is None:
             continue  # most open cases on most days: no read of the employee needed
         employee = repo.get_employee(stored.trip.employee_id)
@@ -54,7 +61,7 @@ def send_reminders(deps: ScanDeps, *, escalation_email: str | None = None) -> in
             language=deps.hr_language,
         )
         sent += send_once(reminder, repo, deps.notifier, today)
-        if escalation_email and days <= ESCALATE_DAYS:
+        if escalation_email and days <= escalate_within_days:
             escalation = build_reminder(
                 facts,
                 escalation_email,

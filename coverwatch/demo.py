@@ -119,9 +119,18 @@ def run_days(settings: bootstrap.Settings, days: int) -> DaysResult:
         morning = datetime.combine(day, time(7), tzinfo=UTC)
         today = replace(deps, decided_on=day)
         digests += send_digest(today, send_when_quiet=settings.digest_when_quiet)
-        reminders += send_reminders(today, escalation_email=settings.escalation_email)
+        reminders += send_reminders(
+            today,
+            escalation_email=settings.escalation_email,
+            points=settings.reminder_points,
+            escalate_within_days=settings.escalate_within_days,
+        )
         checklists += send_checklists(
-            today, now=morning, answer_base_url=settings.public_base_url, secret=secret
+            today,
+            now=morning,
+            answer_base_url=settings.public_base_url,
+            secret=secret,
+            days_ahead=settings.checklist_days,
         )
         flush_outbox(deps.repo, deps.notifier, morning)
     return DaysResult(first, first + timedelta(days=max(days - 1, 0)), digests, reminders, checklists)

@@ -91,3 +91,37 @@ def test_reminders_and_escalations_say_how_close_departure_is_in_hrs_language(de
     assert escalation.recipient == "head-of-hr@example.com"
     assert escalation.text.startswith("Eskalation: Abreise in 1 Tag, noch nichts erfasst\n")
     assert "Beantragen bis: 06.03.2027" in escalation.text
+
+
+def test_an_employer_chooses_its_own_reminder_points(deps: ScanDeps, tmp_path: Path) -> None:
+    from chalicelib.bootstrap import settings_from_env
+
+    settings = settings_from_env(
+        {"COVERWATCH_REMINDERS": "apply_by-14, start-10", "COVERWATCH_ESCALATE_DAYS": "10"}
+    )
+    assert settings.reminder_points == (("apply_by", -14), ("start", -10))
+    sent_on = []
+    day = date(2027, 2, 1)
+    while day <= date(2027, 3, 19):
+        count = send_reminders(
+            replace(deps, decided_on=day),
+            escalation_email="head-of-hr@example.com",
+            points=settings.reminder_points,
+            escalate_within_days=settings.escalate_within_days,
+        )
+        if count:
+            sent_on.append((day, count))
+        day += timedelta(days=1)
+    # apply-by (2027-03-06) - 14, and departure (2027-03-20) - 10 with its escalation
+    assert sent_on == [(date(2027, 2, 20), 1), (date(2027, 3, 10), 2)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("COVERWATCH_REMINDERS", "start-3,next tuesday"), ("COVERWATCH_ESCALATE_DAYS", "soon")],
+)
+def test_a_mistyped_schedule_setting_stops_start_up_with_the_fix(name: str, value: str) -> None:
+    from chalicelib.bootstrap import settings_from_env
+
+    with pytest.raises(ValueError, match=name):
+        settings_from_env({name: value})
