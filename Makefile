@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit serve bench eval gazetteer infra screenshots clean
+.PHONY: demo test lint unit serve bench eval gazetteer infra package deploy screenshots clean fuzz openapi
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
@@ -34,6 +34,14 @@ serve: $(STAMP)
 infra: $(STAMP)
 	$(BIN)/python -m infra.build
 
+## package: the Lambda bundle and ONE CloudFormation template (Chalice's + infra/), linted, in build/<stage>/
+package: $(STAMP)
+	$(BIN)/python -m infra.deploy package --stage $(or $(STAGE),dev)
+
+## deploy: package, lint and deploy STAGE (default dev) to AWS; DRY_RUN=1: offline, lint and print commands
+deploy: $(STAMP)
+	$(BIN)/python -m infra.deploy deploy --stage $(or $(STAGE),dev) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
+
 ## eval: precision, recall and F1 of trip detection on the labelled corpus (and ../shared/samples)
 eval: $(STAMP)
 	$(BIN)/python -m coverwatch.evaluate
@@ -46,6 +54,14 @@ gazetteer: $(STAMP)
 ## screenshots: every message in English and German as HTML, and as phone-width PNGs when Chromium is installed
 screenshots: $(STAMP)
 	$(BIN)/python -m coverwatch.screenshots
+
+## fuzz: schemathesis against the app on a loopback port (200 examples per operation); prints requests and failures
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --examples 200
+
+## openapi: regenerate docs/openapi.json from the routes' declarations (a test compares it with what the app serves)
+openapi: $(STAMP)
+	$(BIN)/python -m chalicelib.api.openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
 ## bench: speed figures (never asserted in tests)
 bench: $(STAMP)

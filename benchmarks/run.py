@@ -131,6 +131,13 @@ def bench_api_import() -> None:
     print(f"cold import of app.py (API entry module): {float(out.stdout) * 1000:.0f} ms")
 
 
+def bench_api_latency() -> None:
+    """POST /v1/checks through chalice's test client with a cached key: median and p99 of 10,000."""
+    from benchmarks.api_latency import run
+
+    run(calls=10_000)
+
+
 def bench_places_and_detection() -> None:
     from benchmarks.detection_bench import run as detection
     from benchmarks.places_bench import run as places
@@ -148,10 +155,19 @@ def bench_sync_costs() -> None:
         run(calendars=20, events_each=50, outbox=Path(outbox))
 
 
+def bench_scale() -> None:
+    """5,000 Outlook calendars x 50 events through fan-out, SQS and the worker, twice (a few minutes)."""
+    from benchmarks.scale import simulate
+
+    simulate(connections=5000, events=50)
+
+
 if __name__ == "__main__":
     bench_assessments()
     bench_checks()
     bench_detection()
     bench_api_import()
+    bench_api_latency()
     bench_places_and_detection()
     bench_sync_costs()
+    bench_scale()

@@ -22,6 +22,8 @@ from chalicelib.scan import ScanDeps, reassess_employee
 class Page:
     status: int
     html: str
+    recorded: TripAnswer | None = None
+    """The answer stored by this request (for the audit trail); None when nothing was written."""
 
 
 WORDS = {Purpose.WORK: "a work trip", Purpose.HOLIDAY: "a holiday"}
@@ -91,4 +93,4 @@ def record(token: str, secret: bytes, now: datetime, deps: ScanDeps) -> Page:
         reassess_employee(employee, deps)
     what = WORDS[answer.purpose]
     thanks = f"<p>Thank you. We recorded {escape(_describe(trip))} as <strong>{what}</strong>.</p>"
-    return Page(200, _page("Answer recorded", thanks))
+    return Page(200, _page("Answer recorded", thanks), recorded=answer)

@@ -33,6 +33,8 @@ class Settings:
     region: str = "eu-central-1"
     table_name: str = "coverwatch"
     queue_name: str = "coverwatch-scan-jobs"
+    dlq_name: str | None = None
+    """The scan queue's dead-letter queue (COVERWATCH_DLQ); None means ``<queue_name>-dlq``."""
     sender: str = "coverwatch@example.com"
     hr_email: str = "hr@example.com"
     outbox_dir: Path | None = None
@@ -59,6 +61,12 @@ class Settings:
     """The language of HR's messages (a ``Language`` value); travelers get the one on their profile."""
     hr_chat_webhook: str | None = None
     """A Slack or Teams incoming-webhook URL that also gets HR's messages (a secret: never logged)."""
+    ses_configuration_set: str | None = None
+    """SES configuration set every e-mail is sent with (bounce and complaint metrics)."""
+    link_secret_id: str | None = None
+    """Secrets Manager id of the link-signing key, when ``link_secret`` is not given directly."""
+    hr_chat_webhook_secret_id: str | None = None
+    """Secrets Manager id of ``{"url": "…"}`` for HR's chat (an empty url: no chat)."""
     reminder_points: tuple[tuple[str, int], ...] = (("apply_by", -7), ("start", -3), ("start", -1))
     """When HR is reminded of an open case (COVERWATCH_REMINDERS, e.g. ``apply_by-7,start-3,start-1``)."""
     escalate_within_days: int = 3
@@ -82,6 +90,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or Settings.region,
         table_name=e.get("COVERWATCH_TABLE", Settings.table_name),
         queue_name=e.get("COVERWATCH_QUEUE", Settings.queue_name),
+        dlq_name=e.get("COVERWATCH_DLQ") or None,
         sender=e.get("COVERWATCH_SENDER", Settings.sender),
         hr_email=e.get("COVERWATCH_HR_EMAIL", Settings.hr_email),
         outbox_dir=Path(outbox) if outbox else None,
@@ -96,6 +105,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         hr_language=_language(e.get("COVERWATCH_HR_LANGUAGE") or Settings.hr_language),
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
         hr_chat_webhook=e.get("COVERWATCH_HR_CHAT_WEBHOOK") or None,
+        ses_configuration_set=e.get("COVERWATCH_SES_CONFIGURATION_SET") or None,
+        link_secret_id=e.get("COVERWATCH_LINK_SECRET_ID") or None,
+        hr_chat_webhook_secret_id=e.get("COVERWATCH_HR_CHAT_WEBHOOK_SECRET_ID") or None,
         iam_principals=_iam_principals(e.get("COVERWATCH_IAM_PRINCIPALS", "")),
         reminder_points=_reminder_points(e.get("COVERWATCH_REMINDERS", "")) or Settings.reminder_points,
         escalate_within_days=_days(e, "COVERWATCH_ESCALATE_DAYS", Settings.escalate_within_days),
@@ -170,6 +182,36 @@ def default_settings() -> Settings:
     return settings_from_env()
 
 
+@lru_cache(maxsize=8)
+def _secret_string(settings: Settings, secret_id: str) -> str:
+    """A secret's value, read once per process (a rotated value reaches new Lambda instances)."""
+    client = aws_client("secretsmanager", settings)
+    return str(client.get_secret_value(SecretId=secret_id)["SecretString"])
+
+
+def link_key(settings: Settings) -> bytes | None:
+    """The key that signs travelers' answer links; None switches the links off."""
+    if settings.link_secret:
+        return settings.link_secret.encode()
+    if settings.link_secret_id:
+        return _secret_string(settings, settings.link_secret_id).strip().encode() or None
+    return None
+
+
+def chat_webhook(settings: Settings) -> str | None:
+    """HR's chat webhook URL, from the environment or its secret; None means no chat."""
+    if settings.hr_chat_webhook:
+        return settings.hr_chat_webhook
+    if settings.hr_chat_webhook_secret_id:
+        raw = _secret_string(settings, settings.hr_chat_webhook_secret_id)
+        try:
+            url = json.loads(raw).get("url") if raw.strip().startswith("{") else raw
+        except (ValueError, AttributeError) as exc:
+            raise ValueError('the chat webhook secret must be {"url": "https://..."}') from exc
+        return str(url).strip() or None
+    return None
+
+
 def notifier(settings: Settings) -> Channels:
     """E-mail through SES (plus a copy in the outbox folder on local runs), and HR's chat if configured.
 
@@ -184,10 +226,13 @@ def notifier(settings: Settings) -> Channels:
         SesNotifier,
     )
 
-    email: Notifier = SesNotifier(aws_client("ses", settings), settings.sender)
+    email: Notifier = SesNotifier(
+        aws_client("ses", settings), settings.sender, configuration_set=settings.ses_configuration_set
+    )
     if settings.outbox_dir is not None:
         email = FanoutNotifier(email, OutboxNotifier(settings.outbox_dir, settings.sender))
-    chat = WebhookNotifier(settings.hr_chat_webhook) if settings.hr_chat_webhook else None
+    url = chat_webhook(settings)
+    chat = WebhookNotifier(url) if url else None
     return Channels(RetryingNotifier(email), RetryingNotifier(chat) if chat else None)
 
 
@@ -208,6 +253,18 @@ def scan_deps(settings: Settings) -> ScanDeps:
 def queue_url(settings: Settings) -> str:
     """The scan queue's URL, looked up once per process."""
     url: str = aws_client("sqs", settings).get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
+    return url
+
+
+def dead_letter_queue_name(settings: Settings) -> str:
+    return settings.dlq_name or f"{settings.queue_name}-dlq"
+
+
+@lru_cache(maxsize=4)
+def dead_letter_queue_url(settings: Settings) -> str:
+    """The dead-letter queue's URL, looked up once per process (the worker sends poison jobs there)."""
+    answer = aws_client("sqs", settings).get_queue_url(QueueName=dead_letter_queue_name(settings))
+    url: str = answer["QueueUrl"]
     return url
 
 

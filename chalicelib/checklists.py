@@ -6,13 +6,16 @@ with the new dates; a rerun of the same day sends nothing. Holidays and transits
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from chalicelib.alerts.checklist import build_checklist
 from chalicelib.alerts.outbox import send_once
-from chalicelib.models import Purpose
+from chalicelib.models import Certificate, Employee, Purpose
 from chalicelib.rules.host_notes import notes_for
 from chalicelib.scan import ScanDeps
+from chalicelib.store.repository import Repository, StoredTrip
 
 DAYS_AHEAD = 7
 
@@ -25,23 +28,22 @@ def send_checklists(
     secret: bytes | None,
     days_ahead: int = DAYS_AHEAD,
 ) -> int:
-    """Checklists for trips starting within ``days_ahead`` days; returns how many went out."""
+    """Checklists for trips starting within ``days_ahead`` days; returns how many went out.
+
+    The trips come from the trips-by-start-month index, so a day's run reads only the trips departing
+    soon (and their travelers), not every employee's calendar.
+    """
     repo, today = deps.repo, deps.decided_on
     last = today + timedelta(days=days_ahead)
     sent = 0
-    for employee_id in sorted({c.employee_id for c in repo.all_connections()}):
-        employee = repo.get_employee(employee_id)
-        if employee is None or not employee.email:
-            continue
-        certificates = repo.certificates_of(employee_id)
-        for stored in repo.trips_of(employee_id):
-            trip = stored.trip
-            if (
-                trip.cancelled
-                or trip.purpose in (Purpose.HOLIDAY, Purpose.TRANSIT)
-                or not today <= trip.start <= last
-            ):
-                continue
+    people: dict[str, tuple[Employee | None, list[Certificate]]] = {}
+    for stored in _departing(repo, today, last):
+        trip = stored.trip
+        if trip.employee_id not in people:
+            found = repo.get_employee(trip.employee_id)
+            people[trip.employee_id] = (found, repo.certificates_of(trip.employee_id) if found else [])
+        employee, certificates = people[trip.employee_id]
+        if employee is not None and employee.email:
             alert = build_checklist(
                 employee,
                 trip,
@@ -58,3 +60,18 @@ def send_checklists(
             )
             sent += send_once(alert, repo, deps.notifier, today)
     return sent
+
+
+def _departing(repo: Repository, first: date, last: date) -> Iterator[StoredTrip]:
+    """Work trips (or trips of unknown purpose) starting in [first, last], page by page."""
+    resume: dict[str, Any] | None = None
+    while True:
+        page = repo.trips_starting(first, last, limit=200, resume=resume, keep=_needs_checklist)
+        yield from page.trips
+        if page.resume is None:
+            return
+        resume = page.resume
+
+
+def _needs_checklist(stored: StoredTrip) -> bool:
+    return not stored.trip.cancelled and stored.trip.purpose not in (Purpose.HOLIDAY, Purpose.TRANSIT)

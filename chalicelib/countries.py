@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 # Codes that are not ISO 3166-1 alpha-2 but are in common use for a country that has one.
 ALIASES: dict[str, str] = {"UK": "GB", "EL": "GR"}
@@ -59,5 +59,10 @@ def _translations(language: str) -> gettext.NullTranslations:
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
-CountryCode = Annotated[str, AfterValidator(normalize_country)]
+CountryCode = Annotated[
+    str,
+    AfterValidator(normalize_country),
+    # Documented, not enforced here: normalize_country's own message is clearer than a pattern error.
+    Field(json_schema_extra={"pattern": "^[A-Za-z]{2}$", "examples": ["DE", "FR", "US"]}),
+]
 """A pydantic field type: validated, normalised ISO 3166-1 alpha-2 code."""

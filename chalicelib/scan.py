@@ -3,6 +3,10 @@
 HR hears of every future trip it must act on or look at: a certificate to get, a posting past the
 agreement's limit, no agreement at all, or a case coverwatch cannot decide (``compose.ALERTED``).
 
+Who has the last word on a trip: the calendar suggests, the traveler's answer (work / holiday) outranks
+the calendar, and HR's override (``PATCH /v1/trips/{id}``) outranks both. Overrides are stored apart from
+the trips and applied on every decision, so a later calendar sync cannot undo them.
+
 Side effects come last and are idempotent: trips are upserted by content hash, alerts are claimed
 before sending. Replaying the same job therefore changes nothing and sends nothing.
 """
@@ -20,6 +24,7 @@ from chalicelib.detection.trips import detect_trips
 from chalicelib.models import (
     Assessment,
     CalendarEvent,
+    Certificate,
     Employee,
     Language,
     SourceProblem,
@@ -27,7 +32,14 @@ from chalicelib.models import (
     Trip,
 )
 from chalicelib.rules import assess
-from chalicelib.store.repository import Repository, WriteOutcome
+from chalicelib.store.repository import (
+    DISMISSED_RULE,
+    Repository,
+    StoredTrip,
+    TripOverride,
+    WriteOutcome,
+    is_dismissed,
+)
 
 
 @dataclass(frozen=True)
@@ -73,22 +85,85 @@ def scan_employee(employee: Employee, events: Sequence[CalendarEvent], deps: Sca
 
 
 def reassess_employee(employee: Employee, deps: ScanDeps) -> ScanReport:
-    """Decide the stored trips again (a certificate or the profile changed); calendars are not re-read."""
-    trips = [s.trip for s in deps.repo.trips_of(employee.id) if not s.trip.cancelled]
+    """Decide the stored trips again (a certificate, the profile or HR's override changed); calendars are
+    not re-read. Trips HR dismissed are decided again too, so withdrawing a dismissal brings them back."""
+    trips = [
+        _undismissed(s) for s in deps.repo.trips_of(employee.id) if not s.trip.cancelled or is_dismissed(s)
+    ]
     return ScanReport(employee=employee, results=_decide(employee, trips, deps))
+
+
+def _undismissed(stored: StoredTrip) -> Trip:
+    """The trip as detected: a dismissal is never inherited from the stored trip, only from the override."""
+    return stored.trip.model_copy(update={"cancelled": False}) if is_dismissed(stored) else stored.trip
+
+
+def apply_override(trip: Trip, override: TripOverride) -> Trip:
+    """``trip`` as HR says it is: their purpose, their dates (the id stays), and dismissed or not.
+
+    A dismissed trip ("not a trip: the meeting was virtual") is stored as cancelled: every part that
+    ignores cancelled trips (open cases, reminders, checklists, the multi-state count, journeys' history)
+    then ignores it without learning a new flag, and its decision says why (``DISMISSED_RULE``), which
+    tells it apart from a trip that left the calendar.
+    """
+    update: dict[str, object] = {}
+    if override.purpose is not None:
+        update.update(purpose=override.purpose, confirm=False)
+    if override.start is not None and override.end is not None:
+        update.update(start=override.start, end=override.end)
+    if override.dismissed:
+        update["cancelled"] = True
+    return trip.model_copy(update=update) if update else trip
+
+
+def _decision(
+    trip: Trip,
+    override: TripOverride | None,
+    employee: Employee,
+    certificates: Sequence[Certificate],
+    decided_on: date,
+) -> Assessment:
+    """The rules' decision, marked with what HR changed; a dismissed trip needs nothing.
+
+    A dismissal is ``not_required`` rather than a new status: the answer to "does this need a
+    certificate?" is truly no, and the /v1/checks contract keeps its six statuses.
+    """
+    if override is not None and override.dismissed:
+        return Assessment(
+            status=Status.NOT_REQUIRED,
+            explanation=f"HR dismissed this entry as not a trip: {override.reason}",
+            rule_ids=(DISMISSED_RULE,),
+            decided_on=decided_on,
+        )
+    assessment = assess(trip, employee, certificates, decided_on)
+    if override is None:
+        return assessment
+    marks = [
+        rule
+        for rule, applies in (
+            ("override.purpose", override.purpose is not None),
+            ("override.dates", override.start is not None),
+        )
+        if applies
+    ]
+    return assessment.model_copy(update={"rule_ids": (*assessment.rule_ids, *marks)}) if marks else assessment
 
 
 def _decide(employee: Employee, trips: Sequence[Trip], deps: ScanDeps) -> list[TripResult]:
     """Assess, store and (once) alert each trip; the side effects are idempotent."""
     certificates = deps.repo.certificates_of(employee.id)
     answers = deps.repo.trip_answers(employee.id)
+    overrides = deps.repo.trip_overrides(employee.id)
     before = {s.trip.id: s for s in deps.repo.trips_of(employee.id)}
     results = []
     for detected in trips:
         trip = detected
         if detected.id in answers:  # the traveler's own answer outranks the calendar's hints
             trip = detected.model_copy(update={"purpose": answers[detected.id], "confirm": False})
-        assessment = assess(trip, employee, certificates, deps.decided_on)
+        override = overrides.get(detected.id)
+        if override is not None:  # and HR's override outranks both
+            trip = apply_override(trip, override)
+        assessment = _decision(trip, override, employee, certificates, deps.decided_on)
         write = deps.repo.save_trip(trip, assessment)
         alerted = False
         previous = before.get(trip.id)

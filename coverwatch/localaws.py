@@ -6,6 +6,7 @@ through ``AWS_ENDPOINT_URL``, exactly as it would reach AWS. Nothing here is imp
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.bootstrap import Settings, aws_client
+from chalicelib.bootstrap import Settings, aws_client, dead_letter_queue_name
 from chalicelib.store.schema import TTL_ATTRIBUTE, table_definition
 
+MAX_RECEIVES_BEFORE_DLQ = 5
+"""As on AWS (infra/build.py): a job that failed five times is dead-lettered."""
 # moto accepts any credentials; setting them keeps boto3 from looking for a real AWS profile.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -42,7 +45,8 @@ def local_aws(settings: Settings) -> Iterator[Settings]:
 
 
 def provision(settings: Settings) -> dict[str, Any]:
-    """Create the table (with TTL), the scan queue and the verified SES sender; safe to call twice."""
+    """Create the table (with TTL), the scan queue with its dead-letter queue and the verified SES
+    sender; safe to call twice."""
     dynamodb = aws_client("dynamodb", settings)
     with suppress(dynamodb.exceptions.ResourceInUseException):
         dynamodb.create_table(**table_definition(settings.table_name))
@@ -54,7 +58,19 @@ def provision(settings: Settings) -> dict[str, Any]:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
     sqs = aws_client("sqs", settings)
-    queue_url = sqs.create_queue(QueueName=settings.queue_name)["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=dead_letter_queue_name(settings))["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES_BEFORE_DLQ})
+    queue_url = sqs.create_queue(QueueName=settings.queue_name, Attributes={"RedrivePolicy": redrive})[
+        "QueueUrl"
+    ]
     ses = aws_client("ses", settings)
     ses.verify_email_identity(EmailAddress=settings.sender)
-    return {"table": settings.table_name, "queue_url": queue_url, "sender": settings.sender}
+    return {
+        "table": settings.table_name,
+        "queue_url": queue_url,
+        "dead_letter_queue_url": dlq_url,
+        "sender": settings.sender,
+    }

@@ -20,6 +20,20 @@ TODAY = date(2027, 1, 15)
 
 
 @pytest.fixture(autouse=True)
+def _route_wiring_restored(_no_real_aws: None) -> Iterator[None]:
+    """Route modules keep their hand-offs per process; a test that rewires one must not leave the real
+    app unwired for the tests after it."""
+    import app  # noqa: F401 - the real app wires its routes on import; that wiring is what we keep
+    from chalicelib.routes import bookings, calendar_upload, google_webhook, graph_webhook
+
+    modules = (bookings, calendar_upload, google_webhook, graph_webhook)
+    saved = [m._deps for m in modules]
+    yield
+    for module, deps in zip(modules, saved, strict=True):
+        module._deps = deps  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach AWS: fake credentials, a fixed region, no profile, no inherited endpoint."""
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "COVERWATCH_OUTBOX", "COVERWATCH_TODAY"):

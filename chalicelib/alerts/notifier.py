@@ -157,15 +157,24 @@ def to_mime(alert: Alert, sender: str) -> EmailMessage:
 
 
 class SesNotifier:
-    def __init__(self, client: SESClient, sender: str) -> None:
+    def __init__(self, client: SESClient, sender: str, configuration_set: str | None = None) -> None:
         self._ses = client
         self._sender = sender
+        self._configuration_set = configuration_set
 
     def send(self, alert: Alert) -> str:
         raw = to_mime(alert, self._sender).as_bytes()
-        result = self._ses.send_raw_email(
-            Source=self._sender, Destinations=[alert.recipient], RawMessage={"Data": raw}
-        )
+        if self._configuration_set:
+            result = self._ses.send_raw_email(
+                Source=self._sender,
+                Destinations=[alert.recipient],
+                RawMessage={"Data": raw},
+                ConfigurationSetName=self._configuration_set,
+            )
+        else:
+            result = self._ses.send_raw_email(
+                Source=self._sender, Destinations=[alert.recipient], RawMessage={"Data": raw}
+            )
         return result["MessageId"]
 
 

@@ -84,8 +84,8 @@ class Guard:
         resource = str(event.context.get("resourcePath", ""))
         op = operation_for(event.method, resource)
         principal: Principal | None = None
-        if op is None:
-            response = get_response(event)
+        if op is None:  # not ours (yet): Chalice answers 404/405 itself; give it our error format
+            response = _as_problem(get_response(event), None)
         else:
             refused = self._too_large(event, op)
             if refused is None:
@@ -205,13 +205,21 @@ def _unauthorized(detail: str) -> Response:
     return _reply(unauthorized_problem(detail), {"WWW-Authenticate": 'Bearer realm="coverwatch"'})
 
 
-def _as_problem(response: Response, op: Operation) -> Response:
+def _as_problem(response: Response, op: Operation | None) -> Response:
     """Chalice answers some errors itself ({"Code", "Message"}); give callers one error format."""
     if response.status_code < 400 or not isinstance(response.body, dict) or "Code" not in response.body:
         return response
     message = str(response.body.get("Message", ""))
-    if response.status_code == 415:
+    if response.status_code == 415 and op is not None:
         sent = message.removeprefix("Unsupported media type: ")
         return _reply(unsupported_media_problem(sent, list(op.content_types)))
-    kind = str(response.body["Code"]).lower()
-    return _reply(problem(response.status_code, kind, str(response.body["Code"]), message))
+    code = str(response.body["Code"])
+    kind, title = _CHALICE_ERRORS.get(code, (code.lower(), code))
+    return _reply(problem(response.status_code, kind, title, message))
+
+
+_CHALICE_ERRORS = {
+    "MethodNotAllowedError": ("method-not-allowed", "This path does not answer that method"),
+    "NotFoundError": ("not-found", "Nothing is here"),
+    "BadRequestError": ("malformed-request", "The request could not be read"),
+}

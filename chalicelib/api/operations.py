@@ -95,9 +95,11 @@ def api_route(
             tag=tag,
             description=doc,
         )
-        kwargs: dict[str, Any] = {"methods": [method]}
-        if method in ("POST", "PUT", "PATCH"):
-            kwargs["content_types"] = list(content_types)
+        # Chalice checks Content-Type on every method; a GET or DELETE has no body to type.
+        kwargs: dict[str, Any] = {
+            "methods": [method],
+            "content_types": list(content_types) if method in ("POST", "PUT", "PATCH") else ["*/*"],
+        }
         router.route(path, **kwargs)(view)
         if auth is Auth.KEY:
             router.route(IAM_PREFIX + path, authorizer=_IAM, name=f"{view.__name__}_iam", **kwargs)(view)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.api.operations import api_route
 from chalicelib.api.records import Scope
+from chalicelib.api.views import BookingsAccepted, JsonLdDocument
 from chalicelib.models import CalendarEvent, SourceProblem
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, not_found_problem, validation_problem
 
@@ -83,8 +84,21 @@ def make_blueprint() -> Blueprint:
         content_types=tuple(_CONTENT_TYPES),
         max_body=MAX_BODY_BYTES,
         tag="sources",
+        body=JsonLdDocument,
+        query=BookingTarget,
+        responses={
+            202: BookingsAccepted,
+            400: "No usable employee id, an empty or unreadable body, or no schema.org reservation in it.",
+            404: "No employee with this id.",
+        },
     )
     def post_bookings() -> Response:
+        """Travel reservations in, normalised segments out; the employee's trips are decided again.
+
+        Name the employee with `?employee_id=` or the `X-Coverwatch-Employee` header. The body is
+        schema.org JSON-LD (one reservation, a list, or an `@graph`) or a whole confirmation e-mail
+        (`message/rfc822`). A `ReservationCancelled` cancels; a re-sent confirmation changes nothing.
+        """
         request = blueprint.current_request
         assert request is not None, "Chalice sets current_request for every route call"
         return _answer(request)

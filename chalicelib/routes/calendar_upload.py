@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.api.operations import api_route
 from chalicelib.api.records import Scope
+from chalicelib.api.views import IcsFile, UploadSummary
 from chalicelib.connectors.base import SyncWindow
 from chalicelib.models import CalendarEvent
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, validation_problem
@@ -99,8 +100,15 @@ def make_blueprint() -> Blueprint:
         content_types=tuple(_CONTENT_TYPES),
         max_body=MAX_UPLOAD_BYTES,
         tag="sources",
+        body=IcsFile,
+        responses={
+            200: UploadSummary,
+            400: "The body is empty or not an iCalendar file, or the connection id is malformed.",
+            404: "No connection with this id.",
+        },
     )
     def upload_ics(connection_id: str) -> Response:
+        """Replace a connection's events with an exported .ics file; the answer lists skipped entries."""
         request = blueprint.current_request
         raw: Any = request.raw_body if request is not None else b""
         return _handle(connection_id, raw.encode() if isinstance(raw, str) else bytes(raw or b""))

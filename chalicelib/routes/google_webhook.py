@@ -129,8 +129,15 @@ def make_blueprint() -> Blueprint:
         summary="Google Calendar push notifications",
         content_types=("application/json", "text/plain"),
         tag="webhooks",
+        responses={
+            200: None,
+            204: None,
+            400: "An `X-Goog-Channel-Id` or `X-Goog-Resource-State` header is missing or malformed.",
+            503: None,
+        },
     )
     def google_notification() -> Response:
+        """Queue a sync for a verified channel (headers only); unknown channels or tokens get 204."""
         return handle_notification(blueprint.current_request.headers or {})
 
     return blueprint

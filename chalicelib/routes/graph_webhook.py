@@ -28,6 +28,7 @@ from chalice.app import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.api.operations import Auth, api_route
+from chalicelib.api.views import GraphValidationQuery, plain_text
 from chalicelib.connectors.base import ConnectorError
 from chalicelib.connectors.channel_secrets import token_matches
 from chalicelib.jobs import SyncJob, SyncReason, enqueue_sync
@@ -103,6 +104,13 @@ class NotificationBatch(BaseModel):
     value: list[Notification] = Field(min_length=1, max_length=1000)
 
 
+_GRAPH_ANSWERS: dict[int, type[BaseModel] | str | None] = {
+    200: plain_text("The `validationToken`, echoed (Graph's subscription handshake)."),
+    202: None,
+    503: "The sync could not be queued; Graph delivers the notification again.",
+}
+
+
 def make_blueprint() -> Blueprint:
     """A fresh Blueprint with both routes.
 
@@ -119,8 +127,12 @@ def make_blueprint() -> Blueprint:
         summary="Microsoft Graph change notifications",
         content_types=tuple(_CONTENT_TYPES),
         tag="webhooks",
+        body=NotificationBatch,
+        query=GraphValidationQuery,
+        responses=_GRAPH_ANSWERS,
     )
     def graph_notifications() -> Response:
+        """Queue a sync per verified notification; Graph's validation handshake is echoed."""
         return _handle(blueprint.current_request, lifecycle_route=False)
 
     @api_route(
@@ -131,8 +143,12 @@ def make_blueprint() -> Blueprint:
         summary="Microsoft Graph lifecycle notifications",
         content_types=tuple(_CONTENT_TYPES),
         tag="webhooks",
+        body=NotificationBatch,
+        query=GraphValidationQuery,
+        responses=_GRAPH_ANSWERS,
     )
     def graph_lifecycle() -> Response:
+        """Renew, recreate or resync a subscription as Graph's lifecycle events ask."""
         return _handle(blueprint.current_request, lifecycle_route=True)
 
     return blueprint

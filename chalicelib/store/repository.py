@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from pydantic import Field, model_validator
 
 from chalicelib.api.records import ApiKey, AuditEntry
 from chalicelib.models import (
@@ -27,9 +31,12 @@ from chalicelib.models import (
     Certificate,
     Channel,
     Connection,
+    DocumentType,
     Employee,
     FailedMessage,
+    Model,
     Purpose,
+    Status,
     SyncState,
     Trip,
 )
@@ -40,8 +47,11 @@ from chalicelib.store.schema import (
     API_KEYS_PK,
     AUDIT_PREFIX,
     GSI_OPEN_CASES,
+    GSI_TRIPS_BY_MONTH,
     OPEN_CASES_PK,
     OUTBOX_PK,
+    TRIP_OWNER_PREFIX,
+    TRIPS_MONTH_PREFIX,
     TTL_ATTRIBUTE,
 )
 
@@ -64,6 +74,106 @@ class StoredTrip:
     """The decision date on which coverwatch first stored the trip (for "new since yesterday")."""
 
 
+class TripVersion(Model):
+    """One stored version of a trip's decision, for its assessment history.
+
+    Decision fields and the trip's dates only: the evidence (event titles) stays on the trip itself,
+    so the history keeps no second copy of calendar text.
+    """
+
+    version: int = Field(ge=1)
+    status: Status
+    document: DocumentType | None = None
+    rule_ids: tuple[str, ...] = ()
+    instrument_id: str | None = None
+    certificate_id: str | None = None
+    apply_by: date | None = None
+    decided_on: date
+    country: str
+    start: date
+    end: date
+    purpose: Purpose
+    cancelled: bool = False
+
+    @classmethod
+    def of(cls, trip: Trip, assessment: Assessment, version: int) -> TripVersion:
+        return cls(
+            version=version,
+            status=assessment.status,
+            document=assessment.document,
+            rule_ids=assessment.rule_ids,
+            instrument_id=assessment.instrument.id if assessment.instrument else None,
+            certificate_id=assessment.certificate_id,
+            apply_by=assessment.apply_by,
+            decided_on=assessment.decided_on,
+            country=trip.country,
+            start=trip.start,
+            end=trip.end,
+            purpose=trip.purpose,
+            cancelled=trip.cancelled,
+        )
+
+
+class TripOverride(Model):
+    """HR's word on one trip (``PATCH /v1/trips/{id}``); it outranks the calendar and the traveler.
+
+    Kept apart from the trip, because every calendar sync rebuilds the trip from the events: the scan
+    applies the override again each time, so HR's decision survives the calendar changing.
+    """
+
+    employee_id: str = Field(min_length=1, max_length=128)
+    trip_id: str = Field(min_length=1, max_length=128)
+    purpose: Purpose | None = None
+    start: date | None = None
+    end: date | None = None
+    """Corrected dates replace the detected ones; both or neither."""
+    dismissed: bool = False
+    """Not a trip at all (the meeting was virtual, the place was wrong): no certificate, no case."""
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    note: str | None = Field(default=None, max_length=2000)
+    by: str = Field(min_length=1, max_length=300)
+    """Who decided: the caller's id (``key:<id>``, ``iam:<arn>``), never a name."""
+    at: datetime
+    revision: int = Field(default=0, ge=0)
+    """Counts stored changes; each write is conditional on it, so two editors cannot overwrite each other."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("corrected dates need both start and end")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.purpose is Purpose.UNKNOWN:
+            raise ValueError("HR sets a purpose of work, holiday or transit")
+        if self.dismissed and not self.reason:
+            raise ValueError("a dismissal needs a reason")
+        return self
+
+
+DISMISSED_RULE = "override.dismissed"
+"""Rule id of the decision on a trip HR dismissed as not a trip (see chalicelib/scan.py)."""
+
+
+def is_dismissed(stored: StoredTrip) -> bool:
+    """Cancelled because HR said it is not a trip (not because it left the calendar)."""
+    return stored.trip.cancelled and DISMISSED_RULE in stored.assessment.rule_ids
+
+
+@dataclass(frozen=True)
+class TripPage:
+    trips: list[StoredTrip]
+    resume: dict[str, Any] | None
+    """Where the next page starts (JSON-safe, for the caller to wrap in a cursor); None at the end."""
+
+
+class StaleTripError(Exception):
+    """The trip (its version) or HR's override of it changed since the caller read them."""
+
+
+class BadResumeError(ValueError):
+    """A resume point this listing did not hand out (altered, or from another date range)."""
+
+
 @dataclass(frozen=True)
 class OutboxEntry:
     """A claimed message not yet delivered everywhere: what to send and to which channels."""
@@ -78,14 +188,52 @@ class StaleSyncStateError(Exception):
     """Someone else saved this calendar's sync state first; re-read it and try again."""
 
 
+@dataclass(frozen=True)
+class SyncFailure:
+    """The last time a connection's calendar could not be read, and why (the connector's reason)."""
+
+    connection_id: str
+    at: datetime
+    reason: str
+    permanent: bool
+    retry_after: float | None = None
+
+
 class Repository(Protocol):
     def put_employee(self, employee: Employee) -> None: ...
     def get_employee(self, employee_id: str) -> Employee | None: ...
     def put_certificate(self, certificate: Certificate) -> None: ...
     def certificates_of(self, employee_id: str) -> list[Certificate]: ...
+    def add_certificate(self, certificate: Certificate) -> bool: ...
+    def get_certificate(self, employee_id: str, certificate_id: str) -> Certificate | None: ...
+    def delete_certificate(self, employee_id: str, certificate_id: str) -> bool: ...
+    def get_employees(self, employee_ids: Sequence[str]) -> dict[str, Employee]: ...
+    def put_employees(self, employees: Sequence[Employee]) -> None: ...
+    def erase_employee(self, employee_id: str) -> int: ...
+    def delete_connection(self, connection_id: str) -> Connection | None: ...
+    def channels_of(self, connection_id: str) -> list[Channel]: ...
+    def record_sync_failure(self, failure: SyncFailure) -> bool: ...
+    def last_sync_failure(self, connection_id: str) -> SyncFailure | None: ...
     def save_trip(self, trip: Trip, assessment: Assessment) -> WriteOutcome: ...
     def trips_of(self, employee_id: str) -> list[StoredTrip]: ...
     def trips_lacking_certificate(self, first_start: date, last_start: date) -> list[StoredTrip]: ...
+    def get_trip(self, trip_id: str) -> StoredTrip | None: ...
+    def trip_history(self, employee_id: str, trip_id: str) -> list[TripVersion]: ...
+    def trip_override(self, employee_id: str, trip_id: str) -> TripOverride | None: ...
+    def trip_overrides(self, employee_id: str) -> dict[str, TripOverride]: ...
+    def put_trip_override(
+        self, override: TripOverride, *, trip_version: int, trip_end: date
+    ) -> TripOverride: ...
+    def trips_starting(
+        self,
+        first_start: date,
+        last_start: date,
+        *,
+        limit: int,
+        resume: Mapping[str, Any] | None = None,
+        employee_id: str | None = None,
+        keep: Callable[[StoredTrip], bool] | None = None,
+    ) -> TripPage: ...
     def get_sync_state(self, connection_id: str) -> SyncState | None: ...
     def save_sync_state(self, state: SyncState) -> SyncState: ...
     def claim_alert(
@@ -123,6 +271,12 @@ class Repository(Protocol):
         self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
     ) -> int: ...
     def alert_was_sent(self, employee_id: str, key_prefix: str) -> bool: ...
+    def take_lease(
+        self, connection_id: str, owner: str, now: datetime, until: datetime
+    ) -> datetime | None: ...
+    def release_lease(self, connection_id: str, owner: str) -> None: ...
+    def provider_backoff(self, provider: str) -> datetime | None: ...
+    def extend_provider_backoff(self, provider: str, until: datetime) -> None: ...
 
 
 def _s(value: str) -> dict[str, str]:
@@ -196,6 +350,8 @@ class DynamoRepository:
             ":seen": _s(assessment.decided_on.isoformat()),
             ":zero": _n(0),
             ":one": _n(1),
+            ":g2pk": _s(_trips_month(trip.start)),
+            ":g2sk": _s(f"{trip.start.isoformat()}#{trip.employee_id}#{trip.id}"),
         }
         sets = [
             "#data = :data",
@@ -205,6 +361,8 @@ class DynamoRepository:
             f"{TTL_ATTRIBUTE} = :ttl",
             "version = if_not_exists(version, :zero) + :one",
             "first_seen = if_not_exists(first_seen, :seen)",
+            "GSI2PK = :g2pk",
+            "GSI2SK = :g2sk",
         ]
         if open_case:
             values[":gpk"] = _s(OPEN_CASES_PK)
@@ -220,11 +378,13 @@ class DynamoRepository:
                 ConditionExpression="attribute_not_exists(PK) OR content_hash <> :hash",
                 ExpressionAttributeNames={"#data": "data", "#status": "status"},
                 ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="UPDATED_NEW",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return WriteOutcome.UNCHANGED
-        return WriteOutcome.UPDATED if "version" in result.get("Attributes", {}) else WriteOutcome.CREATED
+        version = int(result["Attributes"]["version"]["N"])
+        self._record_trip_version(trip, assessment, version)
+        return WriteOutcome.CREATED if version == 1 else WriteOutcome.UPDATED
 
     def trips_of(self, employee_id: str) -> list[StoredTrip]:
         return sorted(
@@ -244,6 +404,192 @@ class DynamoRepository:
             },
         )
         return [_stored_trip(i) for i in items]
+
+    # trips: history, overrides, listing ----------------------------------------------------------
+    def _record_trip_version(self, trip: Trip, assessment: Assessment, version: int) -> None:
+        """Keep the version for the trip's history and (re)point its id at its employee.
+
+        Written after the trip itself, not in one transaction with it (the trip's conditional update
+        must tell us the version first): a crash in between loses that version's history line, never
+        the trip. The owner pointer is rewritten on every version so its TTL follows the trip's end.
+        """
+        ttl = _n(retention.trip_expires_at(trip.end))
+        history = TripVersion.of(trip, assessment, version)
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _emp(trip.employee_id),
+                "SK": _s(f"TRIPHIST#{trip.id}#{version:06d}"),
+                "data": _s(history.model_dump_json()),
+                TTL_ATTRIBUTE: ttl,
+            },
+        )
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "PK": _s(f"{TRIP_OWNER_PREFIX}{trip.id}"),
+                "SK": _s("OWNER"),
+                "employee_id": _s(trip.employee_id),
+                TTL_ATTRIBUTE: ttl,
+            },
+        )
+
+    def get_trip(self, trip_id: str) -> StoredTrip | None:
+        """A trip by its id alone (the id is a hash, so its employee comes from the owner pointer)."""
+        owner = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(f"{TRIP_OWNER_PREFIX}{trip_id}"), "SK": _s("OWNER")},
+            ConsistentRead=True,
+        ).get("Item")
+        if owner is None:
+            return None
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _emp(owner["employee_id"]["S"]), "SK": _s(f"TRIP#{trip_id}")},
+            ConsistentRead=True,
+        ).get("Item")
+        return _stored_trip(item) if item else None
+
+    def trip_history(self, employee_id: str, trip_id: str) -> list[TripVersion]:
+        """Every stored version of the trip's decision, oldest first."""
+        items = self._query_prefix(employee_id, f"TRIPHIST#{trip_id}#")
+        return [TripVersion.model_validate_json(i["data"]["S"]) for i in items]
+
+    def trip_override(self, employee_id: str, trip_id: str) -> TripOverride | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"OVERRIDE#{trip_id}")},
+            ConsistentRead=True,
+        ).get("Item")
+        return TripOverride.model_validate_json(item["data"]["S"]) if item else None
+
+    def trip_overrides(self, employee_id: str) -> dict[str, TripOverride]:
+        items = self._query_prefix(employee_id, "OVERRIDE#")
+        overrides = (TripOverride.model_validate_json(i["data"]["S"]) for i in items)
+        return {o.trip_id: o for o in overrides}
+
+    def put_trip_override(self, override: TripOverride, *, trip_version: int, trip_end: date) -> TripOverride:
+        """Store HR's override if the trip is still at ``trip_version`` and nobody changed the override
+        since it was read (its revision); raises StaleTripError otherwise. Returns it at its new revision.
+
+        Both conditions are checked in one transaction, so two HR editors with the same ETag cannot
+        both win: the second gets StaleTripError (412) instead of silently overwriting the first.
+        """
+        stored = override.model_copy(update={"revision": override.revision + 1})
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                "PK": _emp(override.employee_id),
+                "SK": _s(f"OVERRIDE#{override.trip_id}"),
+                "data": _s(stored.model_dump_json()),
+                "revision": _n(stored.revision),
+                TTL_ATTRIBUTE: _n(retention.trip_expires_at(max(trip_end, override.end or trip_end))),
+            },
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+        if override.revision:
+            put["ConditionExpression"] = "revision = :r"
+            put["ExpressionAttributeValues"] = {":r": _n(override.revision)}
+        check: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"PK": _emp(override.employee_id), "SK": _s(f"TRIP#{override.trip_id}")},
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": _n(trip_version)},
+        }
+        try:
+            items: list[Any] = [{"ConditionCheck": check}, {"Put": put}]  # typed dicts, built plainly
+            self._db.transact_write_items(TransactItems=items)
+        except self._db.exceptions.TransactionCanceledException as exc:
+            raise StaleTripError(override.trip_id) from exc
+        return stored
+
+    def trips_starting(
+        self,
+        first_start: date,
+        last_start: date,
+        *,
+        limit: int,
+        resume: Mapping[str, Any] | None = None,
+        employee_id: str | None = None,
+        keep: Callable[[StoredTrip], bool] | None = None,
+    ) -> TripPage:
+        """Up to ``limit`` trips starting in [first_start, last_start] that ``keep`` accepts, in start order.
+
+        Cost, honestly: without ``employee_id`` this walks GSI2 one month partition at a time and
+        ``keep`` filters what was read, so DynamoDB bills every trip starting in the range that the page
+        had to look at, kept or not (a FilterExpression would only save bytes on the wire, not reads).
+        A selective filter over a long range therefore reads much more than it returns; each call stops
+        after ``LIST_READ_BUDGET`` items or ``LIST_QUERY_BUDGET`` queries and hands back a resume point,
+        so a page can hold fewer than ``limit`` trips (even none) and still not be the last. With
+        ``employee_id`` it reads that employee's partition instead (strongly consistent, a few items).
+        GSI2 is eventually consistent: a trip saved a moment ago may be missing from the listing.
+        """
+        accept = keep or _keep_all
+        if employee_id is not None:
+            return self._employee_trips_starting(
+                employee_id, (first_start, last_start), limit=limit, resume=resume, accept=accept
+            )
+        months = _months_between(first_start, last_start)
+        index, after = _gsi_resume(resume, months, first_start, last_start)
+        found: list[StoredTrip] = []
+        read = queries = 0
+        while index < len(months):
+            wanted = limit - len(found)
+            page_size = wanted if keep is None else min(max(wanted, 100), LIST_READ_BUDGET - read)
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": GSI_TRIPS_BY_MONTH,
+                "KeyConditionExpression": "GSI2PK = :p AND GSI2SK BETWEEN :a AND :b",
+                "ExpressionAttributeValues": {
+                    ":p": _s(TRIPS_MONTH_PREFIX + months[index]),
+                    ":a": _s(first_start.isoformat()),
+                    ":b": _s(last_start.isoformat() + "#\uffff"),
+                },
+                "Limit": max(page_size, 1),
+            }
+            if after is not None:
+                kwargs["ExclusiveStartKey"] = after
+            page = self._db.query(**kwargs)
+            queries += 1
+            for item in page.get("Items", []):
+                read += 1
+                stored = _stored_trip(item)
+                if accept(stored):
+                    found.append(stored)
+                    if len(found) == limit:
+                        return TripPage(found, {"month": months[index], "key": _plain_gsi2_key(item)})
+            after = page.get("LastEvaluatedKey")
+            if after is None:
+                index += 1
+            if index < len(months) and (read >= LIST_READ_BUDGET or queries >= LIST_QUERY_BUDGET):
+                key = _plain_gsi2_key(after) if after is not None else None
+                return TripPage(found, {"month": months[index], "key": key})
+        return TripPage(found, None)
+
+    def _employee_trips_starting(
+        self,
+        employee_id: str,
+        starts: tuple[date, date],
+        *,
+        limit: int,
+        resume: Mapping[str, Any] | None,
+        accept: Callable[[StoredTrip], bool],
+    ) -> TripPage:
+        first_start, last_start = starts
+        after = _employee_resume(resume)
+        trips = sorted(
+            (
+                s
+                for s in (_stored_trip(i) for i in self._query_prefix(employee_id, "TRIP#"))
+                if first_start <= s.trip.start <= last_start and accept(s)
+            ),
+            key=_employee_sort_key,
+        )
+        if after is not None:
+            trips = [s for s in trips if _employee_sort_key(s) > after]
+        if len(trips) <= limit:
+            return TripPage(trips, None)
+        return TripPage(trips[:limit], {"after": _employee_sort_key(trips[limit - 1])})
 
     # sync state -----------------------------------------------------------------------------
     def get_sync_state(self, connection_id: str) -> SyncState | None:
@@ -274,6 +620,173 @@ class DynamoRepository:
         except self._db.exceptions.ConditionalCheckFailedException as exc:
             raise StaleSyncStateError(state.connection_id) from exc
         return new
+
+    # directory: certificates, erasure, connections --------------------------------------------------
+    def add_certificate(self, certificate: Certificate) -> bool:
+        """Record a new certificate; False (nothing written) when the employee has one with its id."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "PK": _emp(certificate.employee_id),
+                    "SK": _s(f"CERT#{certificate.id}"),
+                    "data": _s(certificate.model_dump_json()),
+                    TTL_ATTRIBUTE: _n(retention.certificate_expires_at(certificate.valid_to)),
+                },
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get_certificate(self, employee_id: str, certificate_id: str) -> Certificate | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"CERT#{certificate_id}")},
+            ConsistentRead=True,
+        ).get("Item")
+        return Certificate.model_validate_json(item["data"]["S"]) if item else None
+
+    def delete_certificate(self, employee_id: str, certificate_id: str) -> bool:
+        """Forget a certificate; False when there was none."""
+        old = self._db.delete_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"CERT#{certificate_id}")},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes")
+        return bool(old)
+
+    def get_employees(self, employee_ids: Sequence[str]) -> dict[str, Employee]:
+        """The stored profiles of ``employee_ids`` (unknown ids are absent), 100 per request."""
+        found: dict[str, Employee] = {}
+        wanted = sorted(set(employee_ids))
+        for start in range(0, len(wanted), 100):
+            keys = [{"PK": _emp(i), "SK": _s("PROFILE")} for i in wanted[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            for _ in range(_BATCH_ATTEMPTS):
+                answer = self._db.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    employee = Employee.model_validate_json(item["data"]["S"])
+                    found[employee.id] = employee
+                request = dict(answer.get("UnprocessedKeys") or {})
+                if not request:
+                    break
+            else:
+                raise RuntimeError("DynamoDB kept some profiles unprocessed; try again")
+        return found
+
+    def put_employees(self, employees: Sequence[Employee]) -> None:
+        """Store many profiles (an HR import), 25 per request."""
+        items = [{"PK": _emp(e.id), "SK": _s("PROFILE"), "data": _s(e.model_dump_json())} for e in employees]
+        self._batch_write([{"PutRequest": {"Item": item}} for item in items])
+
+    def erase_employee(self, employee_id: str) -> int:
+        """Delete every item in the employee's partition, and the trip-id pointers outside it.
+
+        The profile goes last, so an erasure that stops half way leaves the employee findable and can
+        be run again. Connections (whose events live in their own partitions) are the caller's to remove
+        first. Returns how many items were deleted.
+        """
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": _emp(employee_id)},
+            ProjectionExpression="#pk, #sk",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ConsistentRead=True,
+        )
+        sort_keys = [i["SK"]["S"] for i in items]
+        trip_ids = sorted({t for t in (_trip_id_in(sk) for sk in sort_keys) if t})
+        keys = [{"PK": _s(f"{TRIP_OWNER_PREFIX}{t}"), "SK": _s("OWNER")} for t in trip_ids]
+        keys += [{"PK": _emp(employee_id), "SK": _s(sk)} for sk in sort_keys if sk != "PROFILE"]
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+        if "PROFILE" in sort_keys:
+            self._db.delete_item(TableName=self._table, Key={"PK": _emp(employee_id), "SK": _s("PROFILE")})
+        return len(items)
+
+    def delete_connection(self, connection_id: str) -> Connection | None:
+        """Delete a connection, its copies, its sync state and last failure, and its stored events."""
+        connection = self.get_connection(connection_id)
+        keys: list[dict[str, Any]] = []
+        for pk in (f"CONN#{connection_id}", f"SYNC#{connection_id}"):
+            items = self._paged_query(
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": _s(pk)},
+                ProjectionExpression="#pk, #sk",
+                ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+                ConsistentRead=True,
+            )
+            keys += [{"PK": i["PK"], "SK": i["SK"]} for i in items]
+        copy = _s(f"CONN#{connection_id}")
+        keys.append({"PK": _s(ALL_CONNECTIONS), "SK": copy})
+        if connection is not None:
+            keys.append({"PK": _emp(connection.employee_id), "SK": copy})
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+        return connection
+
+    def channels_of(self, connection_id: str) -> list[Channel]:
+        """The push channels of one connection (read from the expiry index: one partition, all channels)."""
+        items = self._paged_query(
+            KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": _s(ALL_CHANNELS)}
+        )
+        channels = (Channel.model_validate_json(i["data"]["S"]) for i in items)
+        return [c for c in channels if c.connection_id == connection_id]
+
+    def record_sync_failure(self, failure: SyncFailure) -> bool:
+        """Keep the connection's latest read failure; False (nothing written) when the connection is gone."""
+        doc = {
+            "at": _utc_iso(failure.at),
+            "reason": failure.reason[:500],
+            "permanent": failure.permanent,
+            "retry_after": failure.retry_after,
+        }
+        put = {
+            "TableName": self._table,
+            "Item": {
+                "PK": _s(f"SYNC#{failure.connection_id}"),
+                "SK": _s("ERROR"),
+                "data": _s(json.dumps(doc)),
+                TTL_ATTRIBUTE: _n(retention.sync_state_expires_at(failure.at.date())),
+            },
+        }
+        exists = {
+            "TableName": self._table,
+            "Key": {"PK": _s(f"CONN#{failure.connection_id}"), "SK": _s("CONNECTION")},
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+        try:
+            items: list[Any] = [{"ConditionCheck": exists}, {"Put": put}]  # typed dicts, built plainly
+            self._db.transact_write_items(TransactItems=items)
+        except self._db.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def last_sync_failure(self, connection_id: str) -> SyncFailure | None:
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _s(f"SYNC#{connection_id}"), "SK": _s("ERROR")},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        doc = json.loads(item["data"]["S"])
+        return SyncFailure(
+            connection_id=connection_id,
+            at=datetime.fromisoformat(doc["at"].replace("Z", "+00:00")),
+            reason=doc["reason"],
+            permanent=bool(doc["permanent"]),
+            retry_after=doc.get("retry_after"),
+        )
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """Run put/delete requests 25 at a time, resending what DynamoDB leaves unprocessed."""
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self._table: requests[start : start + 25]}
+            for _ in range(_BATCH_ATTEMPTS):
+                pending = dict(self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {})
+                if not pending:
+                    break
+            else:
+                raise RuntimeError("DynamoDB kept some writes unprocessed; try again")
 
     # alerts: the outbox ----------------------------------------------------------------------
     def claim_alert(
@@ -473,6 +986,72 @@ class DynamoRepository:
             for i in self._query_prefix(employee_id, "ANSWER#")
         }
 
+    # leases and provider back-off ----------------------------------------------------------------
+    def take_lease(self, connection_id: str, owner: str, now: datetime, until: datetime) -> datetime | None:
+        """Hold ``connection_id`` for ``owner`` until ``until``: None when the lease is now ours,
+        otherwise the moment the current holder's lease runs out.
+
+        One small item per connection (``SYNC#<id>`` / ``LEASE``), written with a condition: absent,
+        run out, or already ours. A worker that crashed holds it only until its invocation's deadline.
+        """
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "PK": _s(f"SYNC#{connection_id}"),
+                    "SK": _s("LEASE"),
+                    "owner": _s(owner),
+                    "lease_until": _n(_epoch_ceil(until)),
+                    TTL_ATTRIBUTE: _n(retention.lease_expires_at(until)),
+                },
+                ConditionExpression="attribute_not_exists(PK) OR lease_until <= :now OR #owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":now": _n(int(now.timestamp())), ":owner": _s(owner)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException as exc:
+            answer: dict[str, Any] = getattr(exc, "response", {})  # botocore's error response
+            held = answer.get("Item", {}).get("lease_until", {}).get("N")
+            return datetime.fromtimestamp(int(held), UTC) if held else until
+        return None
+
+    def release_lease(self, connection_id: str, owner: str) -> None:
+        """Give the lease back; a lease that ran out and was taken by another worker stays theirs."""
+        with suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"PK": _s(f"SYNC#{connection_id}"), "SK": _s("LEASE")},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": _s(owner)},
+            )
+
+    def provider_backoff(self, provider: str) -> datetime | None:
+        """Until when ``provider`` (``graph``, ``google``) asked everyone to wait; None if it never did.
+
+        An eventually consistent read: a worker that misses a back-off written a moment ago makes one
+        more request and is told to wait again.
+        """
+        item = self._db.get_item(
+            TableName=self._table, Key={"PK": _s(f"PROVIDER#{provider}"), "SK": _s("BACKOFF")}
+        ).get("Item")
+        return datetime.fromtimestamp(int(item["backoff_until"]["N"]), UTC) if item else None
+
+    def extend_provider_backoff(self, provider: str, until: datetime) -> None:
+        """Make every worker wait for ``provider`` until ``until``; an earlier moment never shortens it."""
+        with suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "PK": _s(f"PROVIDER#{provider}"),
+                    "SK": _s("BACKOFF"),
+                    "backoff_until": _n(_epoch_ceil(until)),
+                    TTL_ATTRIBUTE: _n(retention.backoff_expires_at(until)),
+                },
+                ConditionExpression="attribute_not_exists(PK) OR backoff_until < :until",
+                ExpressionAttributeValues={":until": _n(_epoch_ceil(until))},
+            )
+
     # connections, channels and the events read from them ----------------------------------------
     def put_connection(self, connection: Connection) -> None:
         data = _s(connection.model_dump_json())
@@ -548,7 +1127,12 @@ class DynamoRepository:
         self, connection_id: str, changed: list[CalendarEvent], removed: list[str], *, replace_all: bool
     ) -> int:
         """Upsert ``changed``, delete ``removed`` (or everything not in ``changed`` when replacing);
-        returns the number of writes. Only normalised fields are stored, never bodies or attendees."""
+        returns the number of writes. Only normalised fields are stored, never bodies or attendees.
+
+        Written 25 to a BatchWriteItem call: the same write units as one call per event, but a first
+        sync of a 50-event calendar is 2 round trips instead of 50. A batch may not touch a key twice,
+        so each uid is written once: its last version, or its deletion.
+        """
         pk = _s(f"CONN#{connection_id}")
         gone = set(removed)
         held: dict[str, CalendarEvent] = {}
@@ -556,24 +1140,24 @@ class DynamoRepository:
             held = {e.uid: e for e in self.events_of(connection_id)}
             keep = {e.uid for e in changed}
             gone |= {uid for uid in held if uid not in keep}
-        writes = 0
-        for event in changed:
-            if held.get(event.uid) == event:
-                continue  # a full re-sync that found this event unchanged
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "PK": pk,
-                    "SK": _s(f"EVT#{event.uid}"),
-                    "data": _s(event.model_dump_json()),
-                    TTL_ATTRIBUTE: _n(retention.event_expires_at(event.end.date())),
-                },
-            )
-            writes += 1
-        for uid in sorted(gone):
-            self._db.delete_item(TableName=self._table, Key={"PK": pk, "SK": _s(f"EVT#{uid}")})
-            writes += 1
-        return writes
+        latest = {e.uid: e for e in changed if e.uid not in gone}
+        requests: list[dict[str, Any]] = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "PK": pk,
+                        "SK": _s(f"EVT#{event.uid}"),
+                        "data": _s(event.model_dump_json()),
+                        TTL_ATTRIBUTE: _n(retention.event_expires_at(event.end.date())),
+                    }
+                }
+            }
+            for event in latest.values()
+            if held.get(event.uid) != event  # a full re-sync that found this event unchanged
+        ]
+        requests += [{"DeleteRequest": {"Key": {"PK": pk, "SK": _s(f"EVT#{uid}")}}} for uid in sorted(gone)]
+        self._batch_write(requests)
+        return len(requests)
 
     # API keys and the audit trail ---------------------------------------------------------------
     def put_api_key(self, key: ApiKey) -> None:
@@ -651,6 +1235,25 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _epoch_ceil(moment: datetime) -> int:
+    """Whole epoch seconds, rounded up: a lease or back-off never ends before the moment asked for."""
+    return math.ceil(moment.timestamp())
+
+
+_BATCH_ATTEMPTS = 8
+"""Rounds of resending what a batch call left unprocessed (throttling) before giving up."""
+_TRIP_ITEMS = ("TRIP#", "TRIPHIST#", "OVERRIDE#", "ANSWER#")
+
+
+def _trip_id_in(sort_key: str) -> str | None:
+    """The trip id an employee-partition item is about (trip, its history, override, answer), if any."""
+    for prefix in _TRIP_ITEMS:
+        if sort_key.startswith(prefix):
+            rest = sort_key.removeprefix(prefix)
+            return rest.rsplit("#", 1)[0] if prefix == "TRIPHIST#" else rest
+    return None
+
+
 def _channel_index_key(channel: Channel) -> dict[str, Any]:
     return {"PK": _s(ALL_CHANNELS), "SK": _s(f"{_utc_iso(channel.expires_at)}#{channel.id}")}
 
@@ -666,6 +1269,71 @@ def _outbox_entry(item: dict[str, Any]) -> OutboxEntry:
         attempts=int(item["attempts"]["N"]),
         claimed_on=date.fromisoformat(item["sent_on"]["S"]),
     )
+
+
+LIST_READ_BUDGET = 1000
+"""Trips one listing call may read before it hands back a resume point (keeps a page well under a second)."""
+LIST_QUERY_BUDGET = 24
+"""Month partitions one listing call may query (two years of empty months) before it hands back."""
+_GSI2_KEY = ("PK", "SK", "GSI2PK", "GSI2SK")
+
+
+def _keep_all(_: StoredTrip) -> bool:
+    return True
+
+
+def _trips_month(start: date) -> str:
+    return f"{TRIPS_MONTH_PREFIX}{start.year:04d}-{start.month:02d}"
+
+
+def _months_between(first: date, last: date) -> list[str]:
+    """``yyyy-mm`` of every month from ``first`` to ``last`` (empty when last is before first)."""
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _plain_gsi2_key(item: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(item[name]["S"]) for name in _GSI2_KEY}
+
+
+def _gsi_resume(
+    resume: Mapping[str, Any] | None, months: list[str], first: date, last: date
+) -> tuple[int, dict[str, Any] | None]:
+    """(month index, ExclusiveStartKey) to continue from; BadResumeError for anything not handed out."""
+    if resume is None:
+        return 0, None
+    month, key = resume.get("month"), resume.get("key")
+    if set(resume) != {"month", "key"} or month not in months:
+        raise BadResumeError("the resume point does not belong to this date range")
+    if key is None:
+        return months.index(month), None
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(_GSI2_KEY)
+        or not all(isinstance(v, str) for v in key.values())
+        or key["GSI2PK"] != TRIPS_MONTH_PREFIX + month
+        or not key["PK"].startswith("EMP#")
+        or not key["SK"].startswith("TRIP#")
+        or not first.isoformat() <= key["GSI2SK"] <= last.isoformat() + "#\uffff"
+    ):
+        raise BadResumeError("the resume point is not a trip of this listing")
+    return months.index(month), {name: _s(key[name]) for name in _GSI2_KEY}
+
+
+def _employee_sort_key(stored: StoredTrip) -> str:
+    return f"{stored.trip.start.isoformat()}#{stored.trip.id}"
+
+
+def _employee_resume(resume: Mapping[str, Any] | None) -> str | None:
+    if resume is None:
+        return None
+    after = resume.get("after")
+    if set(resume) != {"after"} or not isinstance(after, str) or "#" not in after:
+        raise BadResumeError("the resume point is not a trip of this employee's listing")
+    return after
 
 
 def _stored_trip(item: dict[str, Any]) -> StoredTrip:

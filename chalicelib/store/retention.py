@@ -6,7 +6,9 @@ Why these periods:
   fell due (e.g. Germany, § 25(1) SGB IV). We keep a trip until 31 December of the fourth year after
   the year it ended, then let it expire.
 - A certificate record lives as long as the trips it proves: the same rule, from its validity end.
-  A traveler's answer about a trip follows its trip.
+  A traveler's answer about a trip follows its trip, and so do the trip's history versions, the
+  pointer from its id to its employee and HR's override of it (from the later of the trip's end and
+  the corrected end).
 - Alert records exist only to stop duplicate e-mails: 400 days after they were claimed. The message
   itself (names, destination, dates) is kept only until it is delivered; after that the record holds
   the key and the channels' message ids.
@@ -14,6 +16,9 @@ Why these periods:
 - Normalised calendar events (title, place, times: what detection re-reads when a calendar changes)
   expire 90 days after they end, past the 30-day look-back of a sync window.
 - Push channels (Graph subscriptions, Google watch channels) expire 400 days after their own expiry.
+- A sync lease (which worker is reading a calendar) and a provider's back-off (``Retry-After``) hold
+  no personal data and mean nothing once they have run out: a day after that, so the table does
+  not keep the leftovers of crashed workers or past throttling.
 - The audit trail (who changed what, when: ids and field names only) is evidence like the trips it
   changed: kept until 31 December of the fourth year after the change.
 - API keys expire with their own expiry (plus 400 days, so the audit trail's key ids stay explainable);
@@ -63,3 +68,14 @@ def audit_expires_at(day: date) -> int:
 
 def api_key_expires_at(expires_at: datetime) -> int:
     return _epoch(expires_at.date() + timedelta(days=ALERT_DAYS))
+
+
+RUN_OUT_GRACE = timedelta(days=1)
+
+
+def lease_expires_at(lease_until: datetime) -> int:
+    return int((lease_until + RUN_OUT_GRACE).timestamp())
+
+
+def backoff_expires_at(backoff_until: datetime) -> int:
+    return int((backoff_until + RUN_OUT_GRACE).timestamp())

@@ -66,6 +66,11 @@ def test_opening_a_link_only_asks_and_pressing_records_the_holiday(
     (stored,) = repo.trips_of("emp-1")
     assert (stored.trip.purpose, stored.assessment.status.value) == (Purpose.HOLIDAY, "not_required")
     assert repo.trips_lacking_certificate(date(2027, 3, 1), date(2027, 3, 31)) == []
+    today = datetime.now(UTC).date()
+    entries, _ = repo.audit_of_day(today, 50)
+    assert [(e.actor, e.action, e.resource, e.fields) for e in entries] == [
+        ("traveler:emp-1", "trip.answer", "trip/trp_1", ("purpose",))
+    ]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.bootstrap import Settings
-from tests.builders import assessment, certificate, trip
+from tests.builders import assessment, certificate, employee, trip
 from tests.functional.conftest import KeyedClient
 
 CONTRACT_FIELDS = {
@@ -152,6 +152,7 @@ def test_a_body_that_is_not_a_json_object_is_a_problem(client: KeyedClient, raw:
 
 
 def test_a_recorded_certificate_makes_the_trip_covered(client: KeyedClient, mocked_aws: Settings) -> None:
+    bootstrap.repository(mocked_aws).put_employee(employee())  # an employee_id must name a stored employee
     bootstrap.repository(mocked_aws).put_certificate(certificate(date(2027, 3, 1), date(2027, 3, 31)))
     body = _post(
         client,

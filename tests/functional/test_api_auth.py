@@ -220,3 +220,12 @@ def test_request_logs_carry_ids_not_keys_or_names(api: KeyedClient, caplog: pyte
     assert "Anna" not in logged
     assert "anna@example.com" not in logged
     assert api.http.key.split("_", 2)[2] not in logged
+
+
+def test_chalice_s_own_errors_come_as_problems_too(api: KeyedClient) -> None:
+    r = api.http.request("DELETE", "/v1/health")
+    assert r.status_code == 405
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert json.loads(r.body)["type"] == "urn:coverwatch:problem:method-not-allowed"
+    # a GET has no body, so whatever Content-Type a client sends with it is no reason to refuse it
+    assert api.http.get("/v1/health", headers={"Content-Type": "text/plain"}).status_code == 200

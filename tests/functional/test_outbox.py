@@ -350,3 +350,17 @@ def test_a_message_that_failed_for_good_is_in_hr_s_next_digest(mocked_aws: Setti
     text = eml.read_text()
     assert "Messages that could not be delivered (1)" in text
     assert "MessageRejected" in text
+
+
+def test_mail_goes_out_with_the_stack_s_ses_configuration_set(mocked_aws: Settings) -> None:
+    ses = bootstrap.aws_client("ses", mocked_aws)
+    ses.create_configuration_set(ConfigurationSet={"Name": "coverwatch-mail"})
+    notifier = SesNotifier(ses, mocked_aws.sender, configuration_set="coverwatch-mail")
+    assert send_once(_alert(), bootstrap.repository(mocked_aws), notifier, NOON.date(), now=NOON)
+    assert len(_ses_sent(mocked_aws)) == 1
+    assert (
+        bootstrap.settings_from_env(
+            {"COVERWATCH_SES_CONFIGURATION_SET": "coverwatch-mail"}
+        ).ses_configuration_set
+        == "coverwatch-mail"
+    )

@@ -125,9 +125,11 @@ def test_every_item_gets_a_retention_deadline(repo: DynamoRepository, mocked_aws
     repo.save_sync_state(SyncState(connection_id="c", source=SourceKind.ICS))
     items = bootstrap.aws_client("dynamodb", mocked_aws).scan(TableName=mocked_aws.table_name)["Items"]
     kinds = {i["SK"]["S"].split("#")[0]: int(i["expires_at"]["N"]) for i in items}
-    assert set(kinds) == {"TRIP", "CERT", "ALERT", "STATE"}
+    assert set(kinds) == {"TRIP", "TRIPHIST", "OWNER", "CERT", "ALERT", "STATE"}
     # a 2027 trip is kept until the end of 2031 (four years after the year it ended)
     assert kinds["TRIP"] == int(datetime(2031, 12, 31, tzinfo=UTC).timestamp())
+    # and so are its history and the pointer from its id to its employee
+    assert kinds["TRIPHIST"] == kinds["OWNER"] == kinds["TRIP"]
 
 
 def test_events_of_a_connection_are_upserted_removed_and_replaced(repo: DynamoRepository) -> None:
