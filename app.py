@@ -375,7 +375,12 @@ def renew_push_channels(event: CloudWatchEvent) -> dict[str, int]:
     """Renew Graph subscriptions and Google channels that expire within 36 hours."""
     settings = bootstrap.default_settings()
     report = renew_channels(_repo(), bootstrap.channel_managers(settings), datetime.now(UTC))
-    return {"renewed": len(report.renewed), "failed": len(report.failed), "orphaned": len(report.orphaned)}
+    return {
+        "renewed": len(report.renewed),
+        "failed": len(report.failed),
+        "orphaned": len(report.orphaned),
+        "opened": len(report.opened),
+    }
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES))

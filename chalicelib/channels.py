@@ -1,4 +1,5 @@
-"""Push channels kept alive: opened when a calendar is connected, renewed before they lapse.
+"""Push channels kept alive: opened when a calendar is connected (or by the renewal schedule when the
+API could not), renewed before they lapse.
 
 Graph subscriptions on Outlook events last at most about seven days and Google watch channels expire
 too; a lapsed channel silently turns coverwatch back into hourly polling. A schedule renews every
@@ -35,6 +36,8 @@ class RenewalReport:
     """channel id -> reason."""
     orphaned: list[str] = field(default_factory=list)
     """Channels whose connection is gone: forgotten."""
+    opened: list[str] = field(default_factory=list)
+    """Connections that had no channel (their first one could not be opened) and now have one."""
 
 
 def open_channel(connection: Connection, managers: Mapping[SourceKind, ChannelManager]) -> Channel | None:
@@ -73,4 +76,20 @@ def renew_channels(
             log.warning("channel %s of %s not renewed: %s", channel.id, connection.id, exc.reason)
             continue
         report.renewed.append(channel.id)
+    _open_missing(repo, managers, now, report)
     return report
+
+
+def _open_missing(
+    repo: Repository, managers: Mapping[SourceKind, ChannelManager], now: datetime, report: RenewalReport
+) -> None:
+    """Give every pushable connection a channel. The API that registers a connection may not hold the
+    provider's credentials (least privilege), so a new connection's first channel is opened here."""
+    if not managers:
+        return
+    covered = {c.connection_id for c in repo.channels_expiring_before(now + timedelta(days=3650))}
+    for connection in repo.all_connections():
+        if connection.id in covered or connection.source not in managers:
+            continue
+        if open_channel(connection, managers) is not None:
+            report.opened.append(connection.id)

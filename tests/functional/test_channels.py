@@ -110,3 +110,17 @@ def test_opening_a_channel_never_fails_the_connection(repo: DynamoRepository) ->
     assert opened is not None
     assert repo.get_channel(opened.id) == opened
     assert open_channel(_connection(repo, "ics", SourceKind.ICS), {SourceKind.GRAPH: manager}) is None
+
+
+def test_a_connection_without_a_channel_gets_one_from_the_renewal_schedule(repo: DynamoRepository) -> None:
+    """The API role holds no provider credentials, so the schedule opens the first channel."""
+    manager = RecordingManager(repo, failing={"unlicensed"})
+    _connection(repo, "new")
+    _connection(repo, "unlicensed")
+    _connection(repo, "has-one")
+    _channel(repo, "has-one", timedelta(days=5))
+    _connection(repo, "feed", SourceKind.ICS)  # no push for ICS feeds: nothing to open
+    report = renew_channels(repo, {SourceKind.GRAPH: manager}, NOW)
+    assert report.opened == ["new"]
+    again = renew_channels(repo, {SourceKind.GRAPH: manager}, NOW)
+    assert again.opened == []
