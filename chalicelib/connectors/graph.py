@@ -13,7 +13,9 @@ How a sync goes:
 - ``@removed`` rows become removed uids. Occurrence rows of a recurring series carry only id, times
   and ``seriesMasterId``: the master is read once per sync for its subject, location and categories.
 - 429 waits ``Retry-After`` and 5xx backs off exponentially (both bounded, through an injectable
-  ``sleep``); a 401 gets one fresh token; 403/404 are permanent. Everything ends in ConnectorError.
+  ``sleep``); a wait over ``max_wait`` goes back to the worker as ``ConnectorError.retry_after`` (the
+  queue waits, not the Lambda); a 401 gets one fresh token; 403/404 are permanent. Everything ends in
+  ConnectorError.
 
 Privacy: delta ignores ``$select``, so bodies, attendees, organisers and meeting URLs do arrive; the
 normaliser reads none of them, so they never leave this module.
@@ -72,7 +74,12 @@ class GraphHttp:
     max_attempts: int = 5
     backoff_base: float = 1.0
     timeout: float = 30.0
+    max_wait: float = 10.0
+    """Longest wait slept in-process (one wait, and all of one request's waits together); a longer
+    Retry-After goes back to the worker as ConnectorError.retry_after, so the job returns later
+    instead of running out the Lambda's time asleep."""
     count: int = 0
+    _slept: float = field(default=0.0, repr=False)
 
     def call(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: Any = None
@@ -80,6 +87,7 @@ class GraphHttp:
         """The response for any status below 400 (and 404); ConnectorError or SyncStateLostError else."""
         refreshed = False
         attempt = 0
+        self._slept = 0.0
         token = self.auth.token()
         while True:
             attempt += 1
@@ -129,6 +137,9 @@ class GraphHttp:
     def _retry_or_raise(self, attempt: int, wait: float, reason: str) -> None:
         if attempt >= self.max_attempts:
             raise ConnectorError(_SOURCE, f"{reason}; gave up after {attempt} tries", retry_after=wait)
+        if wait > self.max_wait or self._slept + wait > 2 * self.max_wait:
+            raise ConnectorError(_SOURCE, f"{reason}; asked to wait {wait:.0f} s", retry_after=wait)
+        self._slept += wait
         self.sleep(wait)
 
 

@@ -271,15 +271,29 @@ def test_throttling_waits_retry_after_then_succeeds(
 def test_endless_throttling_gives_up_with_retry_after(
     source: GraphCalendarSource, fake: RunningGraph, sleeps: Sleeps
 ) -> None:
+    fake.graph.fail_next(429, times=99, retry_after="2")
+
+    with pytest.raises(ConnectorError) as caught:
+        source.sync(CONNECTION, None, WINDOW)
+
+    assert caught.value.retry_after == 2.0
+    assert not caught.value.permanent
+    assert sleeps.waits == [2.0] * 4
+    assert len(fake.graph.graph_calls()) == 5
+
+
+def test_a_long_retry_after_goes_back_to_the_worker_instead_of_sleeping(
+    source: GraphCalendarSource, fake: RunningGraph, sleeps: Sleeps
+) -> None:
+    """A Lambda has 60 s: sleeping out Graph's two minutes would time it out; the queue waits instead."""
     fake.graph.fail_next(429, times=99, retry_after="120")
 
     with pytest.raises(ConnectorError) as caught:
         source.sync(CONNECTION, None, WINDOW)
 
     assert caught.value.retry_after == 120.0
-    assert not caught.value.permanent
-    assert len(sleeps.waits) == 4
-    assert len(fake.graph.graph_calls()) == 5
+    assert sleeps.waits == []
+    assert len(fake.graph.graph_calls()) == 1
 
 
 def test_server_errors_back_off_exponentially(
