@@ -58,7 +58,10 @@ def send_once(
     """
     channels = Channels.of(notifier)
     moment = _now(sent_on, now)
-    entry = repo.claim_alert(alert, channels.names_for(alert), moment, moment + LEASE)
+    state = repo.alert_state(alert.employee_id, alert.key)
+    if state in ("sent", "failed"):
+        return False
+    entry = None if state else repo.claim_alert(alert, channels.names_for(alert), moment, moment + LEASE)
     if entry is None:
         entry = repo.take_over_alert(alert.employee_id, alert.key, moment, moment + LEASE)
         if entry is None:

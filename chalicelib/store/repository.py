@@ -239,6 +239,7 @@ class Repository(Protocol):
     def claim_alert(
         self, alert: Alert, channels: Sequence[str], now: datetime, lease_until: datetime
     ) -> OutboxEntry | None: ...
+    def alert_state(self, employee_id: str, key: str) -> str | None: ...
     def take_over_alert(
         self, employee_id: str, key: str, now: datetime, lease_until: datetime
     ) -> OutboxEntry | None: ...
@@ -819,6 +820,21 @@ class DynamoRepository:
         except self._db.exceptions.ConditionalCheckFailedException:
             return None
         return entry
+
+    def alert_state(self, employee_id: str, key: str) -> str | None:
+        """``pending``, ``sent`` or ``failed`` for a claimed key, None if never claimed.
+
+        A read costs a fraction of the failed conditional write a repeated claim of a ~12 KB message
+        would, and most daily runs meet keys that were sent long ago.
+        """
+        item = self._db.get_item(
+            TableName=self._table,
+            Key={"PK": _emp(employee_id), "SK": _s(f"ALERT#{key}")},
+            ProjectionExpression="#state",
+            ExpressionAttributeNames={"#state": "state"},
+            ConsistentRead=True,
+        ).get("Item")
+        return item["state"]["S"] if item else None
 
     def take_over_alert(
         self, employee_id: str, key: str, now: datetime, lease_until: datetime

@@ -364,3 +364,15 @@ def test_mail_goes_out_with_the_stack_s_ses_configuration_set(mocked_aws: Settin
         ).ses_configuration_set
         == "coverwatch-mail"
     )
+
+
+def test_a_key_sent_before_costs_one_read_not_a_refused_write_of_the_whole_message(
+    mocked_aws: Settings,
+) -> None:
+    repo, alert = bootstrap.repository(mocked_aws), _alert()
+    assert send_once(alert, repo, _ses(mocked_aws), NOON.date(), now=NOON)
+    calls: list[str] = []
+    client = repo._db  # type: ignore[attr-defined]
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    assert send_once(alert, repo, _ses(mocked_aws), NOON.date(), now=NOON + LEASE * 3) is False
+    assert calls == ["GetItem"]
