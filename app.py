@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,6 +54,10 @@ if TYPE_CHECKING:
     from chalicelib.scan import ScanReport
 
 app = Chalice(app_name="coverwatch")
+# Chalice sets its "coverwatch" logger (parent of coverwatch.api, .worker, .channels) to ERROR outside
+# debug mode; our lines carry ids and counts only, so operators get them at the configured level.
+app.log.setLevel(bootstrap.default_settings().log_level)
+logging.getLogger("chalicelib").setLevel(bootstrap.default_settings().log_level)
 M = TypeVar("M", bound=BaseModel)
 
 

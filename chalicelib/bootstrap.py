@@ -61,6 +61,8 @@ class Settings:
     """The language of HR's messages (a ``Language`` value); travelers get the one on their profile."""
     hr_chat_webhook: str | None = None
     """A Slack or Teams incoming-webhook URL that also gets HR's messages (a secret: never logged)."""
+    log_level: str = "INFO"
+    """COVERWATCH_LOG_LEVEL: our log lines carry ids and counts only, so INFO is safe in production."""
     ses_configuration_set: str | None = None
     """SES configuration set every e-mail is sent with (bounce and complaint metrics)."""
     link_secret_id: str | None = None
@@ -105,6 +107,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         hr_language=_language(e.get("COVERWATCH_HR_LANGUAGE") or Settings.hr_language),
         escalation_email=e.get("COVERWATCH_ESCALATION_EMAIL") or None,
         hr_chat_webhook=e.get("COVERWATCH_HR_CHAT_WEBHOOK") or None,
+        log_level=_log_level(e.get("COVERWATCH_LOG_LEVEL", "")) or Settings.log_level,
         ses_configuration_set=e.get("COVERWATCH_SES_CONFIGURATION_SET") or None,
         link_secret_id=e.get("COVERWATCH_LINK_SECRET_ID") or None,
         hr_chat_webhook_secret_id=e.get("COVERWATCH_HR_CHAT_WEBHOOK_SECRET_ID") or None,
@@ -139,6 +142,13 @@ def _reminder_points(raw: str) -> tuple[tuple[str, int], ...]:
             )
         points.append((match.group(1), int(match.group(2))))
     return tuple(points)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level and level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"COVERWATCH_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw!r}")
+    return level
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

@@ -111,6 +111,19 @@ def process_messages(
             result.synced.append(outcome)
             if outcome.report is not None:
                 result.reports.append(outcome.report)
+            report = outcome.report
+            log.info(  # ids and counts only: never titles, places or names
+                "job %s synced %s: %s, %d request(s), %d event write(s), %d unreadable, %d trip(s), "
+                "%d alert(s)",
+                message_id,
+                outcome.connection_id,
+                "unchanged" if outcome.unchanged else "changed",
+                outcome.requests,
+                outcome.event_writes,
+                len(outcome.problems),
+                len(report.results) if report else 0,
+                report.alerts_sent if report else 0,
+            )
         except ValidationError as exc:
             reason = f"malformed job: {_validation_summary(exc)}"
             result.decide(message_id, Decision(Verdict.POISON, reason, connection_id=_connection_id_in(body)))

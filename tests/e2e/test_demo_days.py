@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from chalicelib.bootstrap import Settings
 from coverwatch.demo import demo_settings, print_messages, run_days, run_demo
@@ -49,3 +52,35 @@ def test_a_month_of_daily_jobs_reminds_escalates_and_sends_checklists_once(mocke
     print_messages(settings.outbox_dir, out)
     assert f"Messages written: {len(sent)} (" in out.getvalue()
     assert "index.html in a browser" in out.getvalue()
+
+
+def test_logs_carry_ids_never_names_addresses_or_event_titles(
+    mocked_aws: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    import re
+
+    caplog.set_level(logging.INFO)
+    chalice_logger = logging.getLogger("coverwatch")  # Chalice's app logger does not propagate to root
+    chalice_logger.addHandler(caplog.handler)
+    previous = chalice_logger.level
+    chalice_logger.setLevel(logging.INFO)
+    examples = load_examples(ROOT / "examples")
+    start = replace(mocked_aws, today=date(2027, 2, 20))
+    run_demo(examples, start)
+    run_days(demo_settings(start, examples), 14)
+
+    chalice_logger.removeHandler(caplog.handler)
+    chalice_logger.setLevel(previous)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.levelno >= logging.INFO)
+    assert logged, "the run logs what it does"
+    people = [e.employee for e in examples.data.employees]
+    for person in people:
+        assert person.name not in logged
+        assert person.email is not None
+        assert person.email not in logged
+    titles = set()
+    for path in (ROOT / "examples" / "calendars").glob("*.ics"):
+        titles |= {m.strip() for m in re.findall(r"^SUMMARY[^:]*:(.+)$", path.read_text(), re.MULTILINE)}
+    assert titles
+    for title in titles:
+        assert title not in logged, f"event title {title!r} in the logs"
