@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from chalicelib import bootstrap
 from chalicelib.api import audit
 from chalicelib.api.guard import Guard
-from chalicelib.api.operations import Auth, api_route
+from chalicelib.api.operations import Auth, api_route, current_request
 from chalicelib.api.records import AuditEntry, Scope
 from chalicelib.api.views import (
     CertificateBody,
@@ -95,9 +95,7 @@ def health() -> Response:
 
 
 def _request() -> Request:
-    request = app.current_request
-    assert request is not None, "Chalice sets current_request for every route call"
-    return request
+    return current_request(app)
 
 
 def _problem(body: dict[str, Any]) -> Response:

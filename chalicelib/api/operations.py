@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from chalice import Blueprint, Chalice, IAMAuthorizer
+from chalice.app import Request
 from pydantic import BaseModel
 
 from chalicelib.api.records import Scope
@@ -106,6 +107,13 @@ def api_route(
         return view
 
     return register
+
+
+def current_request(router: Chalice | Blueprint) -> Request:
+    """The request being answered (Chalice sets it for every route call)."""
+    request = router.current_request
+    assert request is not None, "Chalice sets current_request for every route call"
+    return request
 
 
 def operation_for(method: str, resource_path: str) -> Operation | None:

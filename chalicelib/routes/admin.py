@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.api import views
 from chalicelib.api.audit import record
-from chalicelib.api.operations import api_route
+from chalicelib.api.operations import api_route, current_request
 from chalicelib.api.records import AuditEntry, Scope
 from chalicelib.api.views import View
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, problem, validation_problem
@@ -105,9 +105,7 @@ def make_blueprint() -> Blueprint:
     blueprint = Blueprint(__name__)
 
     def current() -> Request:
-        request = blueprint.current_request
-        assert request is not None, "Chalice sets current_request for every route call"
-        return request
+        return current_request(blueprint)
 
     @api_route(
         blueprint,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api import audit
+from chalicelib.api.operations import current_request
 from chalicelib.bootstrap import Settings
 from chalicelib.models import Connection, Employee, SourceKind, Status
 from chalicelib.problems import PROBLEM_CONTENT_TYPE, body_problem, validation_problem
@@ -46,9 +47,7 @@ def repo() -> Repository:
 
 
 def request_of(blueprint: Blueprint) -> Request:
-    request = blueprint.current_request
-    assert request is not None, "Chalice sets current_request for every route call"
-    return request
+    return current_request(blueprint)
 
 
 def path_id(raw: str) -> str:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.api.audit import actor_of, record
-from chalicelib.api.operations import api_route
+from chalicelib.api.operations import api_route, current_request
 from chalicelib.api.records import Scope
 from chalicelib.api.views import View
 from chalicelib.bootstrap import Settings
@@ -148,9 +148,7 @@ def make_blueprint() -> Blueprint:
     blueprint = Blueprint(__name__)
 
     def current() -> Request:
-        request = blueprint.current_request
-        assert request is not None, "Chalice sets current_request for every route call"
-        return request
+        return current_request(blueprint)
 
     @api_route(
         blueprint,
