@@ -34,7 +34,7 @@ serve: $(STAMP)
 infra: $(STAMP)
 	$(BIN)/python -m infra.build
 
-## package: the Lambda bundle and ONE CloudFormation template (Chalice's + infra/), linted, in build/<stage>/
+## package: the Lambda bundle (trimmed and smoke-tested by infra/trim.py) and ONE CloudFormation template (Chalice's + infra/), linted, in build/<stage>/
 package: $(STAMP)
 	$(BIN)/python -m infra.deploy package --stage $(or $(STAGE),dev)
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import time
 import tracemalloc
 from datetime import date, timedelta
@@ -125,10 +123,18 @@ def bench_detection() -> None:
     )
 
 
-def bench_api_import() -> None:
-    code = "import time; t=time.perf_counter(); import app; print(time.perf_counter()-t)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    print(f"cold import of app.py (API entry module): {float(out.stdout) * 1000:.0f} ms")
+def bench_cold_start() -> None:
+    """Import time of each function role before it works (target: API ≤ 150 ms), and its first request."""
+    from benchmarks.cold_start import run
+
+    run()
+
+
+def bench_bundle() -> None:
+    """The Lambda bundle's size against its targets, and the API's import from inside it."""
+    from benchmarks.bundle_size import run
+
+    run()
 
 
 def bench_api_latency() -> None:
@@ -166,7 +172,8 @@ if __name__ == "__main__":
     bench_assessments()
     bench_checks()
     bench_detection()
-    bench_api_import()
+    bench_cold_start()
+    bench_bundle()
     bench_api_latency()
     bench_places_and_detection()
     bench_sync_costs()

@@ -3,6 +3,10 @@
 People and other systems type "UK" for the United Kingdom and the EU writes "EL" for Greece; both are
 accepted at the edges and stored as the ISO code, so that rules data, trips and certificates always
 compare equal.
+
+pycountry is imported on first use, not on import: every function imports this module through the
+models, and pycountry's import reads its package metadata (importlib.metadata), a cold-start cost
+the API's import does not otherwise need.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import gettext
 from functools import lru_cache
 from typing import Annotated
 
-import pycountry
 from pydantic import AfterValidator, Field
 
 # Codes that are not ISO 3166-1 alpha-2 but are in common use for a country that has one.
@@ -20,6 +23,8 @@ ALIASES: dict[str, str] = {"UK": "GB", "EL": "GR"}
 
 @lru_cache(maxsize=1)
 def _iso_codes() -> frozenset[str]:
+    import pycountry
+
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
@@ -45,6 +50,8 @@ def country_name(code: str, language: str = "en") -> str:
     Names come from pycountry's ISO 3166-1 translations, so a new language needs no list of our own;
     a language or name pycountry does not translate stays English, and an unknown code stays the code.
     """
+    import pycountry
+
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
@@ -56,6 +63,8 @@ def country_name(code: str, language: str = "en") -> str:
 
 @lru_cache(maxsize=8)
 def _translations(language: str) -> gettext.NullTranslations:
+    import pycountry
+
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 

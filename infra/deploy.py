@@ -1,6 +1,6 @@
 """``make package`` and ``make deploy``: one template, linted, deployed in one go (docs/deploy.md).
 
-    python -m infra.deploy package [--stage dev]            # chalice package + merge + cfn-lint
+    python -m infra.deploy package [--stage dev]            # chalice package + merge + trim + cfn-lint
     python -m infra.deploy deploy  [--stage dev] [--dry-run]
 
 ``deploy`` first checks everything it needs from the operator — credentials, region, artifact
@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from infra.access import LONGEST_SUFFIX
 from infra.build import ROOT, TEMPLATE_PATH, build_template, chalice_config, merge_template
 from infra.lint import DEFAULT_REGION, lint
+from infra.trim import finish
 
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 """IAM: the stack creates roles (unnamed, so not NAMED_IAM). AUTO_EXPAND: the SAM transform."""
@@ -200,6 +201,11 @@ def package(stage: str, out_dir: Path, region: str, out: TextIO) -> Path | None:
     out.write(
         f"wrote {_shown(template)} and {_shown(bundle)} ({bundle.stat().st_size / 1e6:.1f} MB zipped)\n"
     )
+    # Strip what coverwatch never reads, compile the start-up modules, prove it still imports.
+    runs, lines = finish(bundle)
+    out.writelines(f"{line}\n" for line in lines)
+    if not runs:
+        return None
     clean = lint_both(template, region, out)
     return template if clean else None
 

@@ -25,7 +25,7 @@ class Scope(StrEnum):
 
 
 class ApiKey(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
     id: str = Field(pattern=r"^[0-9a-f]{12}$")
     name: str = Field(min_length=1, max_length=100)
@@ -49,7 +49,7 @@ class ApiKey(BaseModel):
 class AuditEntry(BaseModel):
     """Who changed what, when: ids and field names only, never the values (they may be personal)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
     at: datetime
     actor: str

@@ -28,9 +28,13 @@ from chalicelib.models import (
 
 
 class View(BaseModel):
-    """Base of every answer shape: exactly these fields, so a route that adds one must say so here."""
+    """Base of every answer shape: exactly these fields, so a route that adds one must say so here.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``defer_build`` (on every model here): validators are built on first use, not at the API's cold
+    start; most of these only ever serve the OpenAPI document.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Described(str):
@@ -68,7 +72,9 @@ def json_document(description: str) -> Described:
 def _without_id(model: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
     """``model``'s fields minus ``id``: the body of a PUT whose id comes from the path."""
     fields: dict[str, Any] = {n: (f.annotation, f) for n, f in model.model_fields.items() if n != "id"}
-    built: type[BaseModel] = create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
+    built: type[BaseModel] = create_model(
+        name, __config__=ConfigDict(extra="forbid", defer_build=True), __doc__=doc, **fields
+    )
     return built
 
 
@@ -82,7 +88,7 @@ class FieldError(View):
 class Problem(BaseModel):
     """An RFC 9457 problem: every error answer, as ``application/problem+json``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str = Field(description="`urn:coverwatch:problem:<kind>`, stable for programs to branch on.")
     title: str
@@ -182,6 +188,8 @@ class ConnectionCreated(View):
 class JsonLdDocument(RootModel[dict[str, Any] | list[Any]]):
     """schema.org reservations as JSON-LD: one object, a list of them, or an object with ``@graph``."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class BookingSegmentAnswer(Booking):
     """One normalised segment (a flight, a stay…) and the title its calendar event carries."""
@@ -206,6 +214,8 @@ class BookingsAccepted(View):
 class IcsFile(RootModel[str]):
     """An iCalendar file (``BEGIN:VCALENDAR`` …) as exported by a calendar application."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class UploadProblem(View):
     uid: str | None
@@ -227,7 +237,7 @@ class UploadSummary(View):
 class GraphValidationQuery(BaseModel):
     """Graph's subscription handshake: when present, the token is echoed back as text/plain."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     validation_token: str | None = Field(default=None, alias="validationToken", min_length=1, max_length=4096)
 
@@ -251,9 +261,11 @@ class CsvFile(RootModel[str]):
     Other columns are ignored.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class ImportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     dry_run: bool = Field(default=False, description="Validate and report, but store nothing.")
 
@@ -279,7 +291,7 @@ _CERTIFICATE_FIELDS: dict[str, Any] = {
 }
 CertificateCreate = create_model(
     "CertificateCreate",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=ConfigDict(extra="forbid", defer_build=True),
     __doc__="A certificate of the path's employee; without an `id`, coverwatch makes one (`cert_…`).",
     id=(str | None, Field(default=None, min_length=1, max_length=128, pattern=URL_SAFE_ID)),
     **_CERTIFICATE_FIELDS,
@@ -338,7 +350,7 @@ class ConnectionStatus(View):
 class BatchCheckBody(BaseModel):
     """Up to 100 trips, each a `POST /v1/checks` body; each is answered on its own."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     trips: list[CheckBody] = Field(min_length=1, max_length=100)
 

@@ -11,8 +11,11 @@ thread-safe, and keeping the service keeps its access token, so a second sync of
 same Lambda container costs no token request. google-auth refreshes the token itself before it
 expires, and again when the API answers 401.
 
-The discovery document is the static copy shipped in the google-api-python-client wheel (no network
-call); ``api_endpoint`` points the service elsewhere (tests: a fake server on 127.0.0.1).
+The client is built from the one discovery document coverwatch ships
+(``chalicelib/connectors/data/calendar.v3.json``, read once per process, no network call), not from
+the ~600 documents inside google-api-python-client: ``make package`` strips those from the Lambda
+bundle (infra/trim.py). ``api_endpoint`` points the service elsewhere (tests: a fake server on
+127.0.0.1).
 """
 
 from __future__ import annotations
@@ -21,17 +24,21 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import google_auth_httplib2
 import httplib2
 from google.oauth2 import service_account
-from googleapiclient.discovery import build
+from googleapiclient.discovery import build_from_document
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from chalicelib.connectors.base import ConnectorError
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
+DISCOVERY_DOCUMENT = "calendar.v3.json"
+"""In chalicelib/connectors/data/ (Apache-2.0, copied from google-api-python-client; see its README)."""
 _SOURCE = "google"
 _CACHE_SIZE = 32
 
@@ -130,12 +137,22 @@ class GoogleServices:
     def _build(self, user_email: str) -> Any:
         creds = delegated_credentials(self._key, user_email)
         http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=self._timeout))
-        options: Mapping[str, Any] = {"api_endpoint": self._api_endpoint} if self._api_endpoint else {}
-        return build(
-            "calendar",
-            "v3",
-            http=http,
-            static_discovery=True,
-            cache_discovery=False,
-            client_options=dict(options),
-        )
+        return calendar_service(http, api_endpoint=self._api_endpoint)
+
+
+@lru_cache(maxsize=1)
+def discovery_document() -> str:
+    """The Calendar v3 discovery document as text, read once per process (a service is built per user)."""
+    document = resources.files("chalicelib.connectors") / "data" / DISCOVERY_DOCUMENT
+    return document.read_text(encoding="utf-8")
+
+
+def calendar_service(http: Any, *, api_endpoint: str | None = None) -> Any:
+    """A Calendar v3 service over ``http``, built from the shipped document; requests go to Google's
+    ``rootUrl`` + ``servicePath`` from the document, or to ``api_endpoint`` when given.
+
+    The text, not a parsed dict, is handed over: the client parses it per service, so no service can
+    change another's description.
+    """
+    options: Mapping[str, Any] = {"api_endpoint": api_endpoint} if api_endpoint else {}
+    return build_from_document(discovery_document(), http=http, client_options=dict(options))

@@ -12,7 +12,7 @@ employee's stored trips at once, because nationality or residence can change the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -28,10 +28,12 @@ from chalicelib.api.views import (
     ImportReport,
 )
 from chalicelib.directory import erase_employee
-from chalicelib.directory_import import HeaderError, UnreadableFileError, read_directory
 from chalicelib.models import Employee
 from chalicelib.problems import body_problem, not_found_problem
 from chalicelib.routes import directory_http as http
+
+if TYPE_CHECKING:
+    from chalicelib.directory_import import HeaderError
 
 EMPLOYEE_PATH = "/v1/employees/{employee_id}"
 IMPORT_PATH = "/v1/employees/import"
@@ -157,6 +159,8 @@ def _erase(request: Request, employee_id: str) -> Response:
 
 
 def _import(request: Request) -> Response:
+    from chalicelib.directory_import import HeaderError, UnreadableFileError, read_directory  # cold start
+
     query = http.validated(ImportQuery, dict(request.query_params or {}))
     if isinstance(query, Response):
         return query

@@ -20,9 +20,12 @@ Branch = Literal["pension", "health", "unemployment", "accident", "long_term_car
 
 
 class Strict(BaseModel):
-    """Base for rules data: unknown keys are errors, values are not coerced, objects are immutable."""
+    """Base for rules data: unknown keys are errors, values are not coerced, objects are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    ``defer_build``: validators are built when the rulebook is first loaded, not on import.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Citation(Strict):
