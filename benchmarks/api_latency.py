@@ -6,7 +6,9 @@ rules, the JSON answer) against in-process moto, so it measures our code, not a 
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import statistics
 import time
@@ -66,6 +68,11 @@ def _timed(calls: int, warmup: int) -> list[float]:
     from chalicelib.api.keys import new_key
     from chalicelib.api.records import Scope
     from coverwatch.localaws import provision
+
+    # Every request logs its INFO line as in production; formatted into memory, not onto the terminal.
+    for handler in logging.getLogger("coverwatch").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(io.StringIO())
 
     with mock_aws():
         settings = bootstrap.default_settings()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import multiprocessing
 import os
@@ -377,6 +378,9 @@ def simulate(
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "bench")
+    # one INFO line per job is right for operators, noise for a 10,000-job benchmark (and its timings)
+    logging.getLogger("coverwatch").setLevel(logging.WARNING)
+    logging.getLogger("chalicelib").setLevel(logging.WARNING)
     t0 = time.perf_counter()
     with fake_graph_process(connections, events) as fake, mock_aws(), moto_at_scale():
         ready = time.perf_counter() - t0

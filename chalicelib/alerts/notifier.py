@@ -102,8 +102,11 @@ class RetryingNotifier:
                 if attempt >= self._policy.attempts or not is_transient(exc):
                     raise
                 wait = self._policy.delay(attempt, getattr(exc, "retry_after", None))
+                fields = {"alert_key": alert.key, "attempt": attempt, "wait": wait}
                 LOG.warning(
-                    "channel busy, retrying", extra={"alert_key": alert.key, "attempt": attempt, "wait": wait}
+                    "channel busy, retrying %(alert_key)s: attempt %(attempt)s, waiting %(wait)s s",
+                    fields,
+                    extra=fields,
                 )
                 self._policy.sleep(wait)
                 attempt += 1

@@ -80,15 +80,18 @@ def deliver(entry: OutboxEntry, repo: Repository, channels: Channels, now: datet
             base = RETRY_BASE if is_transient(exc) else PERMANENT_RETRY_BASE
             retry_at = now + base * 2 ** (runs - 1) if runs < MAX_RUNS else None
             repo.record_failure(entry, name, f"{type(exc).__name__}: {exc}", now, retry_at)
+            fields = {
+                "alert_key": alert.key,
+                "channel": name,
+                "error": type(exc).__name__,
+                "run": runs,
+                "gave_up": retry_at is None,
+            }
             LOG.warning(
-                "delivery failed",
-                extra={
-                    "alert_key": alert.key,
-                    "channel": name,
-                    "error": type(exc).__name__,
-                    "run": runs,
-                    "gave_up": retry_at is None,
-                },
+                "delivery failed: %(alert_key)s via %(channel)s, %(error)s, run %(run)s, "
+                "gave up: %(gave_up)s",
+                fields,
+                extra=fields,
             )
             return False
         if repo.confirm_delivery(alert.employee_id, alert.key, name, message_id):

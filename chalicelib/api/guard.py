@@ -99,15 +99,18 @@ class Guard:
             else:
                 event.context[PRINCIPAL] = principal
                 response = _as_problem(get_response(event), op)
+        fields = {
+            "operation": op.name if op else None,
+            "status": response.status_code,
+            "caller": principal.actor if principal else None,
+            "request_id": event.context.get("requestId"),
+            "ms": round((self.clock() - started) * 1000, 2),
+        }
+        # in the text for CloudWatch's plain lines, and as attributes for structured handlers
         LOG.info(
-            "request",
-            extra={
-                "operation": op.name if op else None,
-                "status": response.status_code,
-                "caller": principal.actor if principal else None,
-                "request_id": event.context.get("requestId"),
-                "ms": round((self.clock() - started) * 1000, 2),
-            },
+            "request %(operation)s %(status)s caller=%(caller)s id=%(request_id)s %(ms)s ms",
+            fields,
+            extra=fields,
         )
         return response
 

@@ -215,6 +215,7 @@ def test_request_logs_carry_ids_not_keys_or_names(api: KeyedClient, caplog: pyte
     records = [r for r in caplog.records if r.name == "coverwatch.api"]
     assert records
     assert records[-1].__dict__["operation"] == "put_employee"
+    assert "put_employee 200 caller=key:" in records[-1].getMessage()  # what a plain CloudWatch line shows
     assert records[-1].__dict__["caller"].startswith("key:")
     logged = " ".join(json.dumps(r.__dict__, default=str) for r in records)
     assert "Anna" not in logged
