@@ -109,8 +109,9 @@ class PatchError(ValueError):
         self.status = status
 
 
-STATUS_ORDER = (CertificateStatus.APPLIED, CertificateStatus.ISSUED)
-"""A certificate only moves forward: applied, then issued. A withdrawn one is deleted."""
+STATUS_ORDER = (CertificateStatus.APPLIED, CertificateStatus.ISSUED, CertificateStatus.WITHDRAWN)
+"""A certificate only moves forward: applied, issued, withdrawn (an application refused or a certificate
+withdrawn stays on record as what happened; it covers nothing, so its trips reopen)."""
 _NOT_NULL = ("status", "valid_from", "valid_to", "host_countries")
 
 
@@ -129,7 +130,7 @@ def patched(certificate: Certificate, patch: CertificatePatch) -> Certificate:
         raise PatchError(
             "status",
             f"a certificate that is {certificate.status.value} cannot become {status.value}; "
-            "delete it if it was withdrawn",
+            "record a new certificate instead",
             422,
         )
     return Certificate.model_validate({**certificate.model_dump(), **changes})

@@ -51,6 +51,8 @@ class DocumentType(StrEnum):
 class CertificateStatus(StrEnum):
     APPLIED = "applied"
     ISSUED = "issued"
+    WITHDRAWN = "withdrawn"
+    """Withdrawn by the institution, or the application refused: kept as evidence, covers nothing."""
 
 
 class Status(StrEnum):

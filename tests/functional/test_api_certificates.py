@@ -209,3 +209,18 @@ def test_the_legacy_put_still_records_a_certificate(anna: KeyedClient) -> None:
     assert r.status_code == 200
     assert _json(anna.http.get(f"{CERTS}/a1-legacy"))["certificate"]["status"] == "issued"
     assert _open_cases(anna) == []
+
+
+def test_a_withdrawn_certificate_stays_on_record_and_its_trip_reopens(anna: KeyedClient) -> None:
+    _send(anna, "POST", CERTS, {**A1, "id": "a1-7", "status": "issued"})
+    assert _open_cases(anna) == []
+    r = _send(anna, "PATCH", f"{CERTS}/a1-7", {"status": "withdrawn"})
+    assert r.status_code == 200
+    assert [(t["status_before"], t["status"]) for t in _json(r)["trips"]] == [
+        ("covered", "certificate_required")
+    ]
+    assert _open_cases(anna) == ["trp_1"]
+    assert _json(anna.http.get(f"{CERTS}/a1-7"))["certificate"]["status"] == "withdrawn"
+    back = _send(anna, "PATCH", f"{CERTS}/a1-7", {"status": "issued"})
+    assert back.status_code == 422
+    assert "record a new certificate" in _json(back)["detail"]
