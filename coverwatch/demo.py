@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib import bootstrap
+from chalicelib.alerts.compose import ALERTED
 from chalicelib.connectors.base import CalendarSource
 from chalicelib.countries import country_name
 from chalicelib.jobs import SyncJob, enqueue_sync
@@ -206,7 +207,7 @@ def _alert_state(reports: list[ScanReport]) -> dict[str, str]:
                 if r.alerted
                 else (
                     "already sent"
-                    if r.assessment.lacks_certificate and r.trip.end >= r.assessment.decided_on
+                    if r.assessment.status in ALERTED and r.trip.end >= r.assessment.decided_on
                     else "-"
                 )
             )
