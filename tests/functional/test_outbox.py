@@ -93,6 +93,18 @@ def _rejected() -> ClientError:
     return _ses_error("MessageRejected", 400)
 
 
+def _failed_for_good(settings: Settings, alert: Alert) -> datetime:
+    """Send ``alert`` to a rejecting SES and sweep daily until it is marked failed; the last sweep's time."""
+    repo = bootstrap.repository(settings)
+    rejecting = _FailsFirst(_ses(settings), _rejected(), times=99)
+    send_once(alert, repo, rejecting, NOON.date(), now=NOON)
+    moment = NOON
+    while not repo.failed_messages():
+        moment += timedelta(days=1)
+        flush_outbox(repo, rejecting, moment)
+    return moment
+
+
 def _item(settings: Settings, alert: Alert) -> dict[str, dict[str, str]]:
     item = bootstrap.aws_client("dynamodb", settings).get_item(
         TableName=settings.table_name,
@@ -306,13 +318,8 @@ def test_operators_see_failed_messages_and_put_one_back_from_the_cli(mocked_aws:
 
     from coverwatch.cli import main
 
-    repo, alert = bootstrap.repository(mocked_aws), _alert()
-    rejecting = _FailsFirst(_ses(mocked_aws), _rejected(), times=99)
-    send_once(alert, repo, rejecting, NOON.date(), now=NOON)
-    moment = NOON
-    while not repo.failed_messages():
-        moment += timedelta(days=1)
-        flush_outbox(repo, rejecting, moment)
+    alert = _alert()
+    _failed_for_good(mocked_aws, alert)
 
     listing = io.StringIO()
     assert main(["outbox"], out=listing) == 0
@@ -331,12 +338,7 @@ def test_a_message_that_failed_for_good_is_in_hr_s_next_digest(mocked_aws: Setti
     from chalicelib.digest import send_digest
 
     repo, alert = bootstrap.repository(mocked_aws), _alert()
-    rejecting = _FailsFirst(_ses(mocked_aws), _rejected(), times=99)
-    send_once(alert, repo, rejecting, NOON.date(), now=NOON)
-    moment = NOON
-    while not repo.failed_messages():
-        moment += timedelta(days=1)
-        flush_outbox(repo, rejecting, moment)
+    moment = _failed_for_good(mocked_aws, alert)
 
     folder = tmp_path / "digest"
     deps = ScanDeps(
